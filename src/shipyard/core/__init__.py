@@ -1,0 +1,1 @@
+"""Core: ids, digests, errors, settings. Knows nothing of storage or ML."""

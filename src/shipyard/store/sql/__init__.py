@@ -1,0 +1,32 @@
+"""The SQL store: SQLite for one machine, PostgreSQL for a team."""
+
+from __future__ import annotations
+
+from shipyard.store.database import Database
+from shipyard.store.migrate import ensure_schema
+from shipyard.store.sql.artifacts import SqlArtifacts
+from shipyard.store.sql.environments import SqlEnvironments
+from shipyard.store.sql.experiments import SqlExperiments
+from shipyard.store.sql.run_data import SqlRunData
+from shipyard.store.sql.runs import SqlRuns
+
+
+class SqlStore:
+    """A metadata store over one SQLAlchemy database, migrated to the head schema on open."""
+
+    def __init__(self, url: str) -> None:
+        self.db = Database(url)
+        if self.db.path is not None:
+            self.db.path.parent.mkdir(parents=True, exist_ok=True)
+        ensure_schema(self.db)
+        self.experiments = SqlExperiments(self.db)
+        self.runs = SqlRuns(self.db)
+        self.run_data = SqlRunData(self.db)
+        self.artifacts = SqlArtifacts(self.db)
+        self.environments = SqlEnvironments(self.db)
+
+    def close(self) -> None:
+        self.db.dispose()
+
+    def __repr__(self) -> str:
+        return f"SqlStore({self.db.dialect}, {self.db.path or 'server'})"

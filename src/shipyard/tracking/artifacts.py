@@ -1,0 +1,73 @@
+"""Moving files between a run and the blob store, streamed, never read whole into memory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from shipyard.core.errors import InvalidInput, NotFound
+from shipyard.store.records import ArtifactEntry
+from shipyard.store.validation import check_artifact_path
+from shipyard.workspace import Workspace
+
+
+def upload(
+    ws: Workspace, run_id: str, local: str | os.PathLike[str], artifact_path: str | None
+) -> list[ArtifactEntry]:
+    """Store a file or a folder under ``artifact_path`` (default: its own name) in the run."""
+    src = Path(local)
+    if not src.exists():
+        raise NotFound(f"no file or folder {str(src)!r} to log as an artifact")
+    prefix = check_artifact_path(artifact_path) if artifact_path else src.resolve().name
+    if src.is_file():
+        files = [(src, prefix)]
+    else:
+        files = [
+            (f, f"{prefix}/{f.relative_to(src).as_posix()}")
+            for f in sorted(src.rglob("*"))
+            if f.is_file()
+        ]
+    entries = []
+    for path, name in files:
+        with path.open("rb") as fh:
+            info = ws.blobs.put(fh)
+        entries.append(
+            ArtifactEntry(path=check_artifact_path(name), digest=info.digest, size=info.size)
+        )
+    ws.store.artifacts.add(run_id, entries)
+    return entries
+
+
+def upload_bytes(ws: Workspace, run_id: str, data: bytes, name: str) -> ArtifactEntry:
+    import io
+
+    info = ws.blobs.put(io.BytesIO(data))
+    entry = ArtifactEntry(path=check_artifact_path(name), digest=info.digest, size=info.size)
+    ws.store.artifacts.add(run_id, [entry])
+    return entry
+
+
+def download(
+    ws: Workspace, run_id: str, path: str | None, dst: str | os.PathLike[str]
+) -> list[Path]:
+    """Write the run's artifact ``path`` (a file or a folder prefix; all when None) under ``dst``."""
+    entries = ws.store.artifacts.list(run_id)
+    if path:
+        wanted = check_artifact_path(path)
+        entries = [e for e in entries if e.path == wanted or e.path.startswith(wanted + "/")]
+        if not entries:
+            raise NotFound(f"run {run_id[:8]} has no artifact {path!r}")
+    root = Path(dst).resolve()
+    written = []
+    for entry in entries:
+        target = (root / check_artifact_path(entry.path)).resolve()
+        if not target.is_relative_to(root):
+            raise InvalidInput(f"artifact path {entry.path!r} escapes {root}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.part")
+        with ws.blobs.open(entry.digest) as src, tmp.open("wb") as out:
+            while chunk := src.read(1 << 20):
+                out.write(chunk)
+        tmp.replace(target)
+        written.append(target)
+    return written
