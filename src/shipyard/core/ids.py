@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import time
 
 _ADJECTIVES = [
     "amber",
@@ -74,11 +73,13 @@ _NOUNS = [
 
 
 def new_run_id() -> str:
-    """A 32-hex-digit id whose first 12 digits are the creation time in ms.
+    """32 random hex digits.
 
-    Time-ordered ids keep index inserts local and sort runs by creation.
+    Random rather than time-ordered so that the 8-digit prefix people copy
+    from tables is unique in practice (time-ordered ids share their prefix for
+    every run started in the same minute).
     """
-    return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}"
+    return secrets.token_hex(16)
 
 
 def new_run_name() -> str:

@@ -1,8 +1,9 @@
 """What a run ran on: git commit and dirty flag, Python, packages, platform, command line.
 
-Captured once per process (listing installed packages takes tens of
-milliseconds) and stored once per distinct content, so thousands of runs
-share one row.
+Python, packages and platform are captured once per process (listing installed
+packages takes tens of milliseconds); git state is read at every run start,
+since it changes while a process lives. An environment is stored once per
+distinct content, so thousands of runs share one row.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def capture_environment() -> dict[str, Any]:
 def _static_environment() -> dict[str, Any]:
     packages = {}
     for dist in distributions():
-        name = dist.metadata.get("Name")
+        name = dist.metadata["Name"]
         if name:
             packages[name.lower()] = dist.version
     return {
@@ -41,8 +42,9 @@ def _static_environment() -> dict[str, Any]:
     }
 
 
-@functools.cache
 def _git(cwd: str) -> dict[str, Any] | None:
+    """Commit, branch and dirty flag now: not cached, a notebook may commit between runs."""
+
     def run(*args: str) -> str | None:
         try:
             out = subprocess.run(
@@ -50,15 +52,27 @@ def _git(cwd: str) -> dict[str, Any] | None:
             )
         except (OSError, subprocess.TimeoutExpired):
             return None
-        return out.stdout.strip() if out.returncode == 0 else None
+        return out.stdout if out.returncode == 0 else None
 
-    commit = run("rev-parse", "HEAD")
-    if commit is None:
+    # One call gives commit, branch and changed tracked files.
+    status = run("status", "--porcelain=v2", "--branch", "--untracked-files=no")
+    if status is None:
         return None
-    status = run("status", "--porcelain", "--untracked-files=no")
+    commit = branch = None
+    dirty = False
+    for line in status.splitlines():
+        if line.startswith("# branch.oid "):
+            commit = line.removeprefix("# branch.oid ").strip()
+        elif line.startswith("# branch.head "):
+            branch = line.removeprefix("# branch.head ").strip()
+        elif line and not line.startswith("#"):
+            dirty = True
+    if commit is None or commit == "(initial)":
+        return None
+    remote = run("config", "--get", "remote.origin.url")
     return {
         "commit": commit,
-        "branch": run("rev-parse", "--abbrev-ref", "HEAD"),
-        "dirty": bool(status),
-        "remote": run("config", "--get", "remote.origin.url"),
+        "branch": "HEAD" if branch == "(detached)" else branch,
+        "dirty": dirty,
+        "remote": remote.strip() if remote else None,
     }

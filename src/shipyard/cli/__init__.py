@@ -1,0 +1,1 @@
+"""The ``shipyard`` command line: ``shipyard NOUN VERB``, one module per noun."""

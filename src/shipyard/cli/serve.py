@@ -1,0 +1,88 @@
+"""``shipyard server``, ``shipyard ui`` and ``shipyard demo``: run the web app."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+
+from shipyard.cli import output
+from shipyard.core.errors import InvalidInput
+
+DEFAULT_PORT = 8765
+
+
+def register(app: typer.Typer) -> None:
+    app.command("server")(server)
+    app.command("ui")(ui)
+    app.command("demo")(demo)
+
+
+def serve(host: str, port: int, token: str | None, open_browser: bool = False) -> None:
+    """Serve the local workspace's REST API and UI until interrupted."""
+    import uvicorn
+
+    from shipyard.server.app import create_app
+    from shipyard.workspace import current_workspace
+
+    ws = current_workspace()
+    if ws.settings.is_remote:
+        raise InvalidInput(
+            "SHIPYARD_URI is set, so this shell talks to a server already; "
+            "unset it to serve a local store"
+        )
+    app = create_app(ws, token=token)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    url = f"http://{shown}:{port}/"
+    output.err.print(
+        f"shipyard serving [bold]{ws.location}[/] at [bold cyan]{url}[/] (Ctrl-C to stop)"
+    )
+    if open_browser:
+        import threading
+        import webbrowser
+
+        threading.Timer(1.0, webbrowser.open, args=(url + "ui/",)).start()
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    except OSError as exc:  # pragma: no cover - depends on the machine
+        raise InvalidInput(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+def server(
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind (0.0.0.0 for a team)."),
+    port: int = typer.Option(DEFAULT_PORT, "--port", "-p"),
+    token: str = typer.Option(
+        None, "--token", envvar="SHIPYARD_SERVER_TOKEN", help="Require this bearer token."
+    ),
+) -> None:
+    """Serve this store over REST (and the web UI) for a team: clients set SHIPYARD_URI."""
+    serve(host, port, token)
+
+
+def ui(
+    port: int = typer.Option(DEFAULT_PORT, "--port", "-p"),
+    browser: bool = typer.Option(True, "--browser/--no-browser", help="Open a web browser."),
+) -> None:
+    """Open the web UI on this machine."""
+    serve("127.0.0.1", port, None, open_browser=browser and bool(os.environ.get("DISPLAY")))
+
+
+def demo(
+    serve_ui: bool = typer.Option(
+        True, "--serve/--no-serve", help="Keep the web UI up afterwards."
+    ),
+    port: int = typer.Option(DEFAULT_PORT, "--port", "-p"),
+) -> None:
+    """Train a few scikit-learn models on a real dataset, tracked as runs; then open the UI."""
+    from shipyard.demo import run_demo
+
+    summary = run_demo()
+    output.table(
+        "demo runs (best first)",
+        ["run", "model", "accuracy", "f1", "auc"],
+        [(r["name"], r["model"], r["accuracy"], r["f1"], r["auc"]) for r in summary],
+    )
+    if serve_ui:
+        serve("127.0.0.1", port, None)
+    else:
+        output.err.print("run [bold]shipyard ui[/] to browse the runs")

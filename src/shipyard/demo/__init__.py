@@ -1,0 +1,5 @@
+"""The demo: real models on real data, tracked as runs, so the UI opens on something worth seeing."""
+
+from shipyard.demo.tracking import run_demo
+
+__all__ = ["run_demo"]

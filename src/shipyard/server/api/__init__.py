@@ -1,0 +1,1 @@
+"""REST routers, one per area; each is a thin layer over the workspace's store."""

@@ -1,0 +1,45 @@
+"""The FastAPI application factory: REST API, blob endpoints and the web UI in one app."""
+
+from __future__ import annotations
+
+from fastapi import Depends, FastAPI
+from fastapi.responses import RedirectResponse
+
+from shipyard import __version__
+from shipyard.server.auth import check_token
+from shipyard.server.errors import install_error_handlers
+from shipyard.workspace import Workspace
+
+
+def create_app(workspace: Workspace | None = None, token: str | None = None) -> FastAPI:
+    """Build the server app over ``workspace`` (default: the one the settings name)."""
+    from shipyard.server.api import blobs, experiments, runs
+    from shipyard.server import pages
+
+    ws = workspace or Workspace.open()
+    app = FastAPI(
+        title="shipyard",
+        version=__version__,
+        description="Tracking, registry and serving for ML models and LLM apps.",
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+    )
+    app.state.workspace = ws
+    app.state.token = token
+    install_error_handlers(app)
+    secured = [Depends(check_token)]
+    app.include_router(experiments.router, prefix="/api/v1", dependencies=secured)
+    app.include_router(runs.router, prefix="/api/v1", dependencies=secured)
+    app.include_router(blobs.router, prefix="/api/v1", dependencies=secured)
+    pages.mount(app)
+
+    @app.get("/", include_in_schema=False)
+    def index() -> RedirectResponse:
+        return RedirectResponse("/ui/")
+
+    @app.get("/api/health", tags=["server"])
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app

@@ -1,0 +1,26 @@
+"""The demo trains real models on real data and leaves runs worth looking at."""
+
+from __future__ import annotations
+
+import pytest
+
+import shipyard as sy
+from shipyard.cli.main import main
+from shipyard.demo.tracking import EXPERIMENT, GRID
+
+
+@pytest.mark.slow
+def test_demo_tracks_the_grid_as_nested_runs(capsys) -> None:
+    assert main(["demo", "--no-serve"]) == 0
+    assert "demo runs" in capsys.readouterr().out
+    page = sy.search_runs(experiments=[EXPERIMENT], max_results=50)
+    parents = [r for r in page.runs if r.parent_id is None]
+    children = [r for r in page.runs if r.parent_id is not None]
+    assert len(parents) == 1 and len(children) == len(GRID)
+    for child in children:
+        assert child.status == "finished"
+        assert 0.9 < child.metrics["auc"] <= 1.0
+        assert {"accuracy", "f1", "auc"} <= set(child.metrics)
+    gbm = next(c for c in children if c.params["model"] == "gbm")
+    assert len(sy.metric_history(gbm.id, "val_loss")) == gbm.params["n_estimators"]
+    assert parents[0].tags["best_run"] in {c.name for c in children}
