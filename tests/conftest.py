@@ -111,7 +111,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 class LiveServer:
-    """A real uvicorn server on a free port, in a background thread."""
+    """A real uvicorn server on a free port, in a background thread.
+
+    The listening socket is bound here and handed to uvicorn, so no other
+    process can take the port between choosing and serving it.
+    """
 
     def __init__(self, app: object) -> None:
         import socket
@@ -119,13 +123,22 @@ class LiveServer:
 
         import uvicorn
 
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")  # type: ignore[arg-type]
+        config = uvicorn.Config(
+            app,  # type: ignore[arg-type]
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            ws="none",
+            lifespan="off",
+        )
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
+        )
 
     def __enter__(self) -> LiveServer:
         import time
@@ -140,7 +153,14 @@ class LiveServer:
 
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
-        self.thread.join(timeout=10)
+        self.thread.join(timeout=15)
+        self.sock.close()
+
+
+@pytest.fixture(scope="session")
+def serve_app():  # type: ignore[no-untyped-def]
+    """``with serve_app(app) as server: server.url`` — a real uvicorn server for ``app``."""
+    return LiveServer
 
 
 @pytest.fixture

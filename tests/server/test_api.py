@@ -23,7 +23,9 @@ def client(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 def _run(client: TestClient) -> dict:
     exp = client.post("/api/v1/experiments", json={"name": "e"}).json()
-    r = client.post("/api/v1/runs", json={"experiment_id": exp["id"], "name": "r", "params": {"lr": 0.1}})
+    r = client.post(
+        "/api/v1/runs", json={"experiment_id": exp["id"], "name": "r", "params": {"lr": 0.1}}
+    )
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -96,7 +98,10 @@ def test_blob_upload_is_checked_and_streams_back(client: TestClient) -> None:
     r = client.put(f"/api/v1/blobs/{wrong}", content=data)
     assert r.status_code == 400 and "hash" in error_of(r)["message"]
     assert client.head(f"/api/v1/blobs/{digest}").status_code == 404
-    assert client.put(f"/api/v1/blobs/{digest}", content=data).json() == {"digest": digest, "size": len(data)}
+    assert client.put(f"/api/v1/blobs/{digest}", content=data).json() == {
+        "digest": digest,
+        "size": len(data),
+    }
     assert client.head(f"/api/v1/blobs/{digest}").status_code == 200
     assert client.get(f"/api/v1/blobs/{digest}").content == data
 
@@ -114,7 +119,10 @@ def test_artifact_rows_need_an_uploaded_blob(client: TestClient) -> None:
     r = client.post(f"/api/v1/runs/{run['id']}/artifacts", json={"entries": [bad]})
     assert r.status_code == 400 and ".." in error_of(r)["message"]
     good = {"path": "dir/a.txt", "digest": digest, "size": 3}
-    assert client.post(f"/api/v1/runs/{run['id']}/artifacts", json={"entries": [good]}).status_code == 204
+    assert (
+        client.post(f"/api/v1/runs/{run['id']}/artifacts", json={"entries": [good]}).status_code
+        == 204
+    )
     got = client.get(f"/api/v1/runs/{run['id']}/artifacts/dir/a.txt")
     assert got.content == data
     assert "a.txt" in got.headers["content-disposition"]

@@ -90,13 +90,13 @@ def test_gc_through_a_server(remote, tmp_path: Path) -> None:
     )
 
 
-def test_server_token_is_required_when_configured(tmp_path: Path, monkeypatch) -> None:
+def test_server_token_is_required_when_configured(tmp_path: Path, monkeypatch, serve_app) -> None:
     from shipyard.core.settings import Settings
     from shipyard.server.app import create_app
     from shipyard.workspace import Workspace, reset_workspaces
 
     ws = Workspace.open(Settings.load(home=str(tmp_path / "secure")))
-    with _serve(create_app(ws, token="s3cret")) as server:
+    with serve_app(create_app(ws, token="s3cret")) as server:
         monkeypatch.setenv("SHIPYARD_URI", server.url)
         with pytest.raises(sy.UserError, match="token"):
             sy.list_experiments()
@@ -105,18 +105,3 @@ def test_server_token_is_required_when_configured(tmp_path: Path, monkeypatch) -
         with sy.start_run(experiment="secure"):
             pass
         assert [e.name for e in sy.list_experiments()] == ["secure"]
-
-
-def _serve(app):  # type: ignore[no-untyped-def]
-    import importlib.util
-    import sys
-
-    conftest = Path(__file__).parents[1] / "conftest.py"
-    spec = importlib.util.spec_from_file_location("_root_conftest", conftest)
-    module = sys.modules.get("_root_conftest")
-    if module is None:
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        sys.modules["_root_conftest"] = module
-    return module.LiveServer(app)
