@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from typing import Any, BinaryIO, cast
 
@@ -55,11 +56,29 @@ class FsspecBlobStore:
             digest = h.hexdigest()
             key = self._key(digest)
             try:
-                if not self.fs.exists(key):
+                if not self.fs.exists(key) or not self._touch(key):
                     self.fs.put_file(spool.name, key)
             except (OSError, ValueError) as exc:
                 raise StoreError(f"cannot write blob to {self.url}: {exc}") from exc
         return BlobInfo(digest=digest, size=size)
+
+    def _touch(self, key: str) -> bool:
+        """Refresh an existing blob's modification time without sending its bytes.
+
+        A blob put again is in use again: a fresh time keeps a concurrent ``gc``
+        (which spares blobs younger than its grace period) from deleting it
+        before the caller records the row that refers to it. On S3 a copy onto
+        itself with new metadata does that server-side; elsewhere, or when the
+        copy fails (objects over 5 GB), the caller uploads again.
+        """
+        setxattr = getattr(self.fs, "setxattr", None)
+        if setxattr is None:
+            return False
+        try:
+            setxattr(key, shipyard_touched=str(time.time()))
+        except Exception:  # any failure: fall back to uploading the bytes again
+            return False
+        return True
 
     def open(self, digest: str) -> BinaryIO:
         try:

@@ -46,6 +46,10 @@ class LocalBlobStore:
             final = self._path(digest)
             if final.exists():
                 tmp.unlink()
+                # A fresh mtime marks the blob as in use again, so a concurrent
+                # ``gc`` inside its grace period cannot delete it before the
+                # caller records the row that refers to it.
+                os.utime(final)
             else:
                 final.parent.mkdir(exist_ok=True)
                 tmp.chmod(0o444)

@@ -19,7 +19,7 @@ class MemoryBlobStore:
     def put(self, stream: BinaryIO) -> BlobInfo:
         data = stream.read()
         digest = digest_bytes(data)
-        self._blobs.setdefault(digest, (data, time.time()))
+        self._blobs[digest] = (self._blobs.get(digest, (data, 0.0))[0], time.time())
         return BlobInfo(digest=digest, size=len(data))
 
     def open(self, digest: str) -> BinaryIO:

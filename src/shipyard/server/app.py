@@ -13,8 +13,8 @@ from shipyard.workspace import Workspace
 
 def create_app(workspace: Workspace | None = None, token: str | None = None) -> FastAPI:
     """Build the server app over ``workspace`` (default: the one the settings name)."""
-    from shipyard.server.api import blobs, experiments, runs
     from shipyard.server import pages
+    from shipyard.server.api import blobs, experiments, runs
 
     ws = workspace or Workspace.open()
     app = FastAPI(

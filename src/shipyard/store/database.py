@@ -93,6 +93,8 @@ def _sqlite_engine(url: str) -> Engine:
             cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA synchronous = NORMAL")
         cur.execute("PRAGMA foreign_keys = ON")
+        # LIKE is case-sensitive on PostgreSQL; make it so here too (ILIKE is the other one).
+        cur.execute("PRAGMA case_sensitive_like = ON")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -124,12 +126,19 @@ def _translate(db: Database) -> Iterator[None]:
     except OperationalError as exc:
         raise StoreError(f"cannot use the store at {_safe(db.url)}: {_first_line(exc)}") from exc
     except DBAPIError as exc:
-        if isinstance(exc.orig, sqlite3.DatabaseError) and "not a database" in str(exc.orig):
+        # SQLITE_NOTADB ("file is not a database") and SQLITE_CORRUPT ("database disk
+        # image is malformed") both arrive as the bare DatabaseError class.
+        if type(exc.orig) is sqlite3.DatabaseError and _is_corrupt(exc.orig):
             raise StoreError(
-                f"{db.path} is not a SQLite database (corrupt or a different kind of file); "
-                "move it away or point SHIPYARD_HOME elsewhere"
+                f"{db.path} is not a SQLite database (corrupt or a different kind of file): "
+                f"{_first_line(exc)}; move it away or point SHIPYARD_HOME elsewhere"
             ) from exc
         raise
+
+
+def _is_corrupt(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "not a database" in text or "malformed" in text or "corrupt" in text
 
 
 def _first_line(exc: DBAPIError) -> str:

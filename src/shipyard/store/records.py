@@ -202,7 +202,8 @@ def param_to_columns(value: ParamValue) -> tuple[str, str | None, float | None]:
     if isinstance(value, bool):
         return "bool", "true" if value else "false", float(value)
     if isinstance(value, int):
-        return "int", str(value), float(value)
+        # an int beyond a double's range still compares as text
+        return "int", str(value), float(value) if abs(value) < 2**1023 else None
     if isinstance(value, float):
         return "float", repr(value), value if math.isfinite(value) else None
     return "str", str(value), None

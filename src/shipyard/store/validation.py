@@ -47,7 +47,10 @@ def check_metric_value(key: str, value: object) -> float:
     """Real numbers only; NaN and infinities are kept as they are (a diverged loss is data)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InvalidInput(f"metric {key!r} must be a number, got {type(value).__name__} {value!r}")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:
+        raise InvalidInput(f"metric {key!r} is too large for a 64-bit float") from None
 
 
 def check_step(key: str, step: object) -> int:
@@ -56,6 +59,18 @@ def check_step(key: str, step: object) -> int:
     if not -(2**63) <= step < 2**63:
         raise InvalidInput(f"metric {key!r}: step {step} does not fit in 64 bits")
     return step
+
+
+def check_timestamp(key: str, timestamp: object) -> int:
+    """Milliseconds since the epoch, as an integer that fits in 64 bits."""
+    if isinstance(timestamp, bool) or not isinstance(timestamp, int):
+        raise InvalidInput(
+            f"metric {key!r}: timestamp must be an integer (milliseconds since the epoch), "
+            f"got {timestamp!r}"
+        )
+    if not -(2**63) <= timestamp < 2**63:
+        raise InvalidInput(f"metric {key!r}: timestamp {timestamp} does not fit in 64 bits")
+    return timestamp
 
 
 def check_artifact_path(path: str) -> str:

@@ -27,13 +27,13 @@ def upload(
             for f in sorted(src.rglob("*"))
             if f.is_file()
         ]
+    # Check every name before the first upload, so a bad one leaves nothing behind.
+    named = [(path, check_artifact_path(name)) for path, name in files]
     entries = []
-    for path, name in files:
+    for path, name in named:
         with path.open("rb") as fh:
             info = ws.blobs.put(fh)
-        entries.append(
-            ArtifactEntry(path=check_artifact_path(name), digest=info.digest, size=info.size)
-        )
+        entries.append(ArtifactEntry(path=name, digest=info.digest, size=info.size))
     ws.store.artifacts.add(run_id, entries)
     return entries
 
@@ -41,8 +41,9 @@ def upload(
 def upload_bytes(ws: Workspace, run_id: str, data: bytes, name: str) -> ArtifactEntry:
     import io
 
+    path = check_artifact_path(name)
     info = ws.blobs.put(io.BytesIO(data))
-    entry = ArtifactEntry(path=check_artifact_path(name), digest=info.digest, size=info.size)
+    entry = ArtifactEntry(path=path, digest=info.digest, size=info.size)
     ws.store.artifacts.add(run_id, [entry])
     return entry
 

@@ -1,7 +1,8 @@
 """The client-side metric buffer: ``log_metric`` appends, a background thread writes batches.
 
 A point is durable once ``flush()`` returns (or the run ends): ``flush`` writes
-everything buffered in one transaction and only then returns. A failed
+everything buffered in one transaction and only then returns. After ``close()``
+points are written as they come. A failed
 background write keeps its points and is retried on the next tick; ``flush()``
 raises the store's error itself, so a failure is never silent.
 """
@@ -33,14 +34,20 @@ class MetricBuffer:
         with self._lock:
             self._points.append(point)
             full = len(self._points) >= self._max
-        if full:
-            self._wake.set()
+        self._after_add(full)
 
     def extend(self, points: list[MetricPoint]) -> None:
         with self._lock:
             self._points.extend(points)
             full = len(self._points) >= self._max
-        if full:
+        self._after_add(full)
+
+    def _after_add(self, full: bool) -> None:
+        if self._closed:
+            # No thread writes for a closed buffer (a run logged to after it
+            # ended): write now rather than keep points nobody will store.
+            self._drain()
+        elif full:
             self._wake.set()
 
     def flush(self) -> int:

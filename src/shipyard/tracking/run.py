@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import numbers
 import os
 import time
 from collections.abc import Mapping
@@ -11,9 +10,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from shipyard.core.errors import InvalidInput
 from shipyard.store.records import ArtifactEntry, MetricPoint, ParamValue, Run, RunStatus
-from shipyard.store.validation import check_key
+from shipyard.store.validation import (
+    check_key,
+    check_metric_value,
+    check_step,
+    check_timestamp,
+)
 from shipyard.tracking import artifacts
 from shipyard.tracking.buffer import MetricBuffer
 from shipyard.workspace import Workspace
@@ -52,19 +55,16 @@ class ActiveRun:
             check_key("metric", key)
             self._keys.add(key)
         if type(value) is not float:
-            if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise InvalidInput(f"metric {key!r} must be a number, got {value!r}")
-            value = float(value)
-        if step is None:
-            step = self._next_step.get(key, 0)
-        elif isinstance(step, bool) or not isinstance(step, int):
-            raise InvalidInput(f"metric {key!r}: step must be an integer, got {step!r}")
+            value = check_metric_value(key, value)
+        # Check here, not at write time: one bad point in a batch would fail
+        # every later write of the background thread, and the points with it.
+        step = self._next_step.get(key, 0) if step is None else check_step(key, step)
+        if timestamp is None:
+            timestamp = time.time_ns() // 1_000_000
+        else:
+            check_timestamp(key, timestamp)
         self._next_step[key] = step + 1
-        self._buffer.add(
-            MetricPoint(
-                key, value, step, time.time_ns() // 1_000_000 if timestamp is None else timestamp
-            )
-        )
+        self._buffer.add(MetricPoint(key, value, step, timestamp))
 
     def log_metrics(self, values: Mapping[str, float], step: int | None = None) -> None:
         for key, value in values.items():
@@ -122,9 +122,13 @@ class ActiveRun:
             self._buffer.close()
         finally:
             self.status = status
-            self.ws.store.runs.finish(self.id, status)
-            if self._on_end is not None:
-                self._on_end(self)
+            try:
+                self.ws.store.runs.finish(self.id, status)
+            finally:
+                # Even when the store refuses, the run leaves the active stack:
+                # otherwise every later run would become its child.
+                if self._on_end is not None:
+                    self._on_end(self)
 
     def __enter__(self) -> ActiveRun:
         return self

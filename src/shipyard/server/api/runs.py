@@ -7,13 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Depends, Response
 from fastapi.responses import StreamingResponse
 
+from shipyard.core.errors import NotFound
 from shipyard.core.numbers import float_from_json
 from shipyard.server.api.blobs import stream_blob
 from shipyard.server.api.schemas import ArtifactsIn, BatchIn, FinishIn, RunIn, SearchIn
 from shipyard.server.deps import workspace
 from shipyard.store.records import ArtifactEntry, MetricPoint, RunQuery
 from shipyard.store.validation import check_artifact_path
-from shipyard.core.errors import NotFound
 from shipyard.workspace import Workspace
 
 router = APIRouter(tags=["runs"])

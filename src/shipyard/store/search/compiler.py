@@ -22,7 +22,6 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.sql.expression import ColumnOperators
 
 from shipyard.core.errors import InvalidInput
 from shipyard.store.records import RUN_STATUSES
@@ -61,10 +60,12 @@ def compile_search(node: Node | None, order: list[OrderKey]) -> CompiledSearch:
             on: ColumnElement[bool] = and_(
                 alias.c.run_id == runs.c.id, alias.c.key == key.field.name
             )
-            bounds = [c for c in conjuncts if _is_metric_bound(c, key.field)]
-            for c in bounds:
-                conjuncts.remove(c)
-                on = and_(on, _compare(alias.c.value, c, numeric=True))
+            bounds = [
+                c for c in conjuncts if isinstance(c, Comparison) and _is_metric_bound(c, key.field)
+            ]
+            for bound in bounds:
+                conjuncts.remove(bound)
+                on = and_(on, _compare(alias.c.value, bound, numeric=True))
             out.joins.append((alias, on, not bounds))
             col: Any = alias.c.value
             out.order.append(col.is_(None))
@@ -74,12 +75,18 @@ def compile_search(node: Node | None, order: list[OrderKey]) -> CompiledSearch:
             alias = table.alias(f"sort_{key.field.scope}{i}")
             on = and_(alias.c.run_id == runs.c.id, alias.c.key == key.field.name)
             out.joins.append((alias, on, True))
-            cols = [alias.c.num, alias.c.value] if key.field.scope == "params" else [alias.c.value]
             out.order.append(alias.c.value.is_(None))
-            for c in cols:
-                out.order.append(c.desc() if key.descending else c.asc())
+            cols = [alias.c.value]
+            if key.field.scope == "params":
+                # Numbers before text, numbers by value: the same order on every backend.
+                out.order.append(alias.c.num.is_(None))
+                cols = [alias.c.num, alias.c.value]
+            for sort_col in cols:
+                out.order.append(sort_col.desc() if key.descending else sort_col.asc())
         else:
             col = _attribute(key.field.name)
+            # SQLite sorts NULL first and PostgreSQL last; put them last on both.
+            out.order.append(col.is_(None))
             out.order.append(col.desc() if key.descending else col.asc())
     out.order.extend([runs.c.start_time.desc(), runs.c.id.desc()])
     out.where.extend(_node(c) for c in conjuncts)
@@ -116,10 +123,11 @@ def _node(node: Node) -> ColumnElement[bool]:
 
 def _exists_clause(table: Any, node: Comparison, column: str, numeric: bool) -> ColumnElement[bool]:
     base = and_(table.c.run_id == runs.c.id, table.c.key == node.field.name)
-    if node.op == "is_null":
-        return not_(exists(select(1).where(base)))
-    if node.op == "not_null":
-        return exists(select(1).where(base))
+    if node.op in ("is_null", "not_null"):
+        # A param logged as None has a row whose value is NULL: it "is null" too.
+        has_value = and_(base, table.c.value.is_not(None)) if table is params else base
+        present = exists(select(1).where(has_value))
+        return not_(present) if node.op == "is_null" else present
     if node.op in ("!=", "not_in"):
         # "tags.team != 'risk'" also matches runs without the tag, as users expect.
         positive = Comparison(node.field, "=" if node.op == "!=" else "in", node.values)
@@ -129,17 +137,17 @@ def _exists_clause(table: Any, node: Comparison, column: str, numeric: bool) -> 
     return exists(select(1).where(and_(base, _compare(table.c[column], node, numeric))))
 
 
-def _compare(col: ColumnOperators, node: Comparison, numeric: bool) -> ColumnElement[bool]:
+def _compare(col: Any, node: Comparison, numeric: bool) -> ColumnElement[bool]:
     values = [_coerce(v, numeric, node) for v in node.values]
     op = node.op
     if op in ("like", "ilike"):
         if numeric:
             raise InvalidInput(f"{op} works on text; {_name(node.field)} is compared as a number")
-        return col.like(values[0]) if op == "like" else col.ilike(values[0])
-    if op == "in":
-        return col.in_(values)
-    if op == "not_in":
-        return col.not_in(values)
+        matched: ColumnElement[bool] = col.like(values[0]) if op == "like" else col.ilike(values[0])
+        return matched
+    if op in ("in", "not_in"):
+        member: ColumnElement[bool] = col.in_(values) if op == "in" else col.not_in(values)
+        return member
     ops = {
         "=": col.__eq__,
         "!=": col.__ne__,

@@ -18,7 +18,11 @@ class SqlStore:
         self.db = Database(url)
         if self.db.path is not None:
             self.db.path.parent.mkdir(parents=True, exist_ok=True)
-        ensure_schema(self.db)
+        try:
+            ensure_schema(self.db)
+        except BaseException:
+            self.db.dispose()  # a refused store must not leave pooled connections open
+            raise
         self.experiments = SqlExperiments(self.db)
         self.runs = SqlRuns(self.db)
         self.run_data = SqlRunData(self.db)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import difflib
+from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, Select, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from shipyard.core.clock import now_ms
@@ -73,7 +74,7 @@ class SqlExperiments:
             raise NotFound(f"no experiment with id {experiment_id}")
 
 
-def _select():  # type: ignore[no-untyped-def]
+def _select() -> Select[Any]:
     count = (
         select(func.count())
         .select_from(runs)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import Connection, and_, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -13,7 +15,13 @@ from shipyard.store.database import Database
 from shipyard.store.records import MetricPoint, ParamValue, param_from_columns, param_to_columns
 from shipyard.store.sql.lookup import require_run
 from shipyard.store.tables import latest_metrics, metrics, params, tags
-from shipyard.store.validation import check_key, check_metric_value, check_step, check_text
+from shipyard.store.validation import (
+    check_key,
+    check_metric_value,
+    check_step,
+    check_text,
+    check_timestamp,
+)
 
 _CHUNK = 5_000
 
@@ -56,10 +64,10 @@ class SqlRunData:
         ]
         for i in range(0, len(rows), _CHUNK):
             conn.execute(insert(metrics), rows[i : i + _CHUNK])
-        latest: dict[str, dict[str, object]] = {}
+        latest: dict[str, dict[str, Any]] = {}
         for row, p in zip(rows, points, strict=True):
             best = latest.get(p.key)
-            if best is None or (p.step, p.timestamp) >= (best["step"], best["timestamp"]):  # type: ignore[operator]
+            if best is None or (p.step, p.timestamp) >= (best["step"], best["timestamp"]):
                 latest[p.key] = row
         stmt = self._insert(latest_metrics)
         newer = or_(
@@ -107,7 +115,7 @@ def _checked(p: MetricPoint) -> MetricPoint:
         key=p.key,
         value=check_metric_value(p.key, p.value),
         step=check_step(p.key, p.step),
-        timestamp=int(p.timestamp),
+        timestamp=check_timestamp(p.key, p.timestamp),
     )
 
 
@@ -116,19 +124,14 @@ def write_params(conn: Connection, run_id: str, values: Mapping[str, ParamValue]
     if not values:
         return
     rows = []
-    for key, value in values.items():
+    for key, raw in values.items():
         check_key("param", key)
-        if value is not None and not isinstance(value, str | int | float | bool):
-            raise InvalidInput(
-                f"param {key!r} must be a string, number, boolean or None, "
-                f"got {type(value).__name__}; log structured values as an artifact"
-            )
-        kind, text, num = param_to_columns(value)
+        kind, text, num = param_to_columns(_normal_param(key, raw))
         if text is not None:
             check_text("param", key, text)
         rows.append({"run_id": run_id, "key": key, "kind": kind, "value": text, "num": num})
     existing = {
-        r.key: param_from_columns(r.kind, r.value)
+        r.key: (r.kind, r.value)
         for r in conn.execute(
             select(params.c.key, params.c.kind, params.c.value).where(
                 params.c.run_id == run_id, params.c.key.in_(list(values))
@@ -139,15 +142,33 @@ def write_params(conn: Connection, run_id: str, values: Mapping[str, ParamValue]
     for row in rows:
         key = str(row["key"])
         if key in existing:
-            if existing[key] != values[key] or type(existing[key]) is not type(values[key]):
+            # Compare the stored form: it is exact for every type, NaN included.
+            if existing[key] != (row["kind"], row["value"]):
+                kind, text = existing[key]
                 raise Conflict(
-                    f"param {key!r} is already {existing[key]!r} in run {run_id[:8]}; "
-                    "params are immutable: start a new run or log a tag instead"
+                    f"param {key!r} is already {param_from_columns(kind, text)!r} in run "
+                    f"{run_id[:8]}; params are immutable: start a new run or log a tag instead"
                 )
             continue
         fresh.append(row)
     if fresh:
         conn.execute(insert(params), fresh)
+
+
+def _normal_param(key: str, value: object) -> ParamValue:
+    """Plain ``int``/``float``/``str`` for numbers and text of any type (numpy scalars too)."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    raise InvalidInput(
+        f"param {key!r} must be a string, number, boolean or None, "
+        f"got {type(value).__name__}; log structured values as an artifact"
+    )
 
 
 def write_tags(conn: Connection, run_id: str, values: Mapping[str, str]) -> None:

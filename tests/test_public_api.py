@@ -1,0 +1,86 @@
+"""The public surface of ``import shipyard``: exactly these names, and a fast import."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import shipyard
+
+EXPECTED = {
+    "ActiveRun",
+    "Conflict",
+    "Experiment",
+    "InvalidInput",
+    "MetricPoint",
+    "NotFound",
+    "Run",
+    "RunPage",
+    "Settings",
+    "ShipyardError",
+    "StoreError",
+    "UserError",
+    "Workspace",
+    "__version__",
+    "active_run",
+    "collect_garbage",
+    "delete_experiment",
+    "delete_run",
+    "download_artifacts",
+    "get_run",
+    "list_experiments",
+    "metric_history",
+    "search_runs",
+    "start_run",
+}
+
+
+def test_all_is_exactly_the_public_surface() -> None:
+    assert set(shipyard.__all__) == EXPECTED
+    assert len(shipyard.__all__) == len(EXPECTED)
+    assert sorted(dir(shipyard)) == sorted(EXPECTED)
+
+
+def test_every_public_name_resolves() -> None:
+    for name in shipyard.__all__:
+        assert getattr(shipyard, name) is not None, name
+    from shipyard.core.errors import ShipyardError
+    from shipyard.tracking.api import start_run
+
+    assert shipyard.start_run is start_run
+    assert issubclass(shipyard.NotFound, ShipyardError)
+    assert isinstance(shipyard.__version__, str)
+
+
+def test_unknown_attribute_is_an_attribute_error() -> None:
+    import pytest
+
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        shipyard.nope  # type: ignore[attr-defined]
+
+
+PROBE = textwrap.dedent(
+    """
+    import json, sys, time
+    t = time.perf_counter()
+    import shipyard
+    elapsed = time.perf_counter() - t
+    heavy = [m for m in ("sqlalchemy", "alembic", "fastapi", "httpx", "fsspec", "typer", "rich")
+             if m in sys.modules]
+    print(json.dumps({"seconds": elapsed, "heavy": heavy}))
+    """
+)
+
+
+def test_import_is_fast_and_light() -> None:
+    results = []
+    for _ in range(3):
+        out = subprocess.run(
+            [sys.executable, "-c", PROBE], capture_output=True, text=True, check=True, timeout=60
+        )
+        results.append(json.loads(out.stdout))
+    assert all(r["heavy"] == [] for r in results), results
+    best = min(r["seconds"] for r in results)
+    assert best < 0.3, f"import shipyard took {best * 1000:.0f} ms at best"
