@@ -15,7 +15,9 @@ def main() -> list[str]:
                     loss *= 1 - min(lr, 0.5) / 2
                     child.log_metric("loss", loss, step=epoch)
                 children.append(child.id)
-        best = sy.search_runs(f"attributes.parent_id = '{parent.id}'", order_by=["metrics.loss asc"])
+        best = sy.search_runs(
+            f"attributes.parent_id = '{parent.id}'", order_by=["metrics.loss asc"]
+        )
         parent.set_tag("best", best.runs[0].name)
     return children
 
