@@ -32,7 +32,9 @@ def delete(
     """Delete an experiment and all of its runs (run `shipyard gc` to free their files)."""
     from shipyard.workspace import current_workspace
 
-    exp = current_workspace().store.experiments.get(experiment)
+    store = current_workspace().store
+    exp = store.experiments.get(experiment)
+    exp = next((e for e in store.experiments.list() if e.id == exp.id), exp)
     if not yes:
         typer.confirm(f"Delete experiment {exp.name!r} and its {exp.run_count} run(s)?", abort=True)
     api.delete_experiment(exp.id)

@@ -4,12 +4,19 @@ SQLite runs in WAL mode with a long busy timeout, and every write transaction
 starts with ``BEGIN IMMEDIATE``: a deferred transaction that later tries to
 write fails at once with "database is locked" instead of waiting, which is
 what several processes logging into one file would otherwise hit.
+
+Connections are pooled (opening a SQLite connection and setting its pragmas
+costs more than a small insert). A forked child must not share its parent's
+connections, so every pool is dropped, without closing the parent's sockets
+or files, in the child right after ``fork``.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,13 +25,13 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
-from sqlalchemy.pool import NullPool
 
 from shipyard.core.errors import InvalidInput, StoreError
 
 T = TypeVar("T")
 _BUSY_TIMEOUT_MS = 60_000
 _LOCKED_RETRIES = 8
+_OPEN: weakref.WeakSet[Database] = weakref.WeakSet()
 
 
 class Database:
@@ -52,6 +59,7 @@ class Database:
                 f"unsupported database {self.dialect!r}: shipyard stores metadata in "
                 "SQLite or PostgreSQL"
             )
+        _OPEN.add(self)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -80,7 +88,6 @@ def _sqlite_engine(url: str) -> Engine:
     engine = create_engine(
         url,
         connect_args={"timeout": _BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
-        poolclass=NullPool if ":memory:" not in url else None,
     )
 
     @event.listens_for(engine, "connect")
@@ -112,6 +119,14 @@ def _postgres_engine(url: str) -> Engine:
         raise StoreError(
             f"PostgreSQL needs a driver: pip install 'shipyard[postgres]' ({exc})"
         ) from None
+
+
+def _forget_pools_after_fork() -> None:
+    for db in list(_OPEN):
+        db.engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_pools_after_fork)
 
 
 def _is_locked(exc: BaseException | None) -> bool:

@@ -23,7 +23,7 @@ class Experiment:
     name: str
     created_at: int
     description: str | None = None
-    run_count: int = 0
+    run_count: int | None = None  # only listings count runs
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -41,7 +41,7 @@ class Experiment:
             name=str(d["name"]),
             created_at=int(d["created_at"]),
             description=d.get("description"),
-            run_count=int(d.get("run_count", 0)),
+            run_count=None if d.get("run_count") is None else int(d["run_count"]),
         )
 
 

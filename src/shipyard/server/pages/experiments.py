@@ -20,7 +20,7 @@ def experiments_page(request: Request, ws: WorkspaceDep) -> Response:
         {
             "title": "Experiments",
             "experiments": experiments,
-            "total_runs": sum(e.run_count for e in experiments),
+            "total_runs": sum(e.run_count or 0 for e in experiments),
         },
     )
 
@@ -37,6 +37,7 @@ def experiment_page(
 ) -> Response:
     """An experiment's runs: ``ref`` is its id or its name."""
     experiment = ws.store.experiments.get(ref)
+    experiment = next((e for e in ws.store.experiments.list() if e.id == experiment.id), experiment)
     table = build_runs_table(
         ws,
         request.url.path,

@@ -68,7 +68,11 @@ def compile_search(node: Node | None, order: list[OrderKey]) -> CompiledSearch:
                 on = and_(on, _compare(alias.c.value, bound, numeric=True))
             out.joins.append((alias, on, not bounds))
             col: Any = alias.c.value
-            out.order.append(col.is_(None))
+            if not bounds:
+                # Runs without the metric go last. A bound already excludes them, and
+                # leaving this term out then lets the database walk the (key, value)
+                # index in order and stop after one page.
+                out.order.append(col.is_(None))
             out.order.append(col.desc() if key.descending else col.asc())
         elif key.field.scope in ("params", "tags"):
             table = params if key.field.scope == "params" else tags

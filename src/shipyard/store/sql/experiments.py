@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from sqlalchemy import Connection, Select, delete, func, insert, select
+from sqlalchemy import Connection, Select, delete, func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 
 from shipyard.core.clock import now_ms
@@ -61,7 +61,9 @@ class SqlExperiments:
 
     def list(self) -> list[Experiment]:
         with self.db.read() as conn:
-            rows = conn.execute(_select().order_by(experiments.c.created_at.desc())).all()
+            rows = conn.execute(
+                _select(count_runs=True).order_by(experiments.c.created_at.desc())
+            ).all()
         return [_record(r) for r in rows]
 
     def delete(self, experiment_id: int) -> None:
@@ -74,7 +76,16 @@ class SqlExperiments:
             raise NotFound(f"no experiment with id {experiment_id}")
 
 
-def _select() -> Select[Any]:
+def _select(count_runs: bool = False) -> Select[Any]:
+    """Experiment rows; counting runs costs a scan of the experiment's index, so only ``list`` does."""
+    if not count_runs:
+        return select(
+            experiments.c.id,
+            experiments.c.name,
+            experiments.c.created_at,
+            experiments.c.description,
+            literal(None).label("run_count"),
+        )
     count = (
         select(func.count())
         .select_from(runs)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from sqlalchemy import Connection, and_, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -38,37 +37,34 @@ class SqlRunData:
         params: Mapping[str, ParamValue] | None = None,
         tags: Mapping[str, str] | None = None,
     ) -> None:
-        points = [_checked(p) for p in metrics]
-        if not points and not params and not tags:
+        rows = _checked_rows(run_id, metrics)
+        if not rows and not params and not tags:
             return
 
         def work(conn: Connection) -> None:
             require_run(conn, run_id)
             write_params(conn, run_id, params or {})
             write_tags(conn, run_id, tags or {})
-            if points:
-                self._write_points(conn, run_id, points)
+            if rows:
+                self._write_points(conn, rows)
 
         self.db.write(work)
 
-    def _write_points(self, conn: Connection, run_id: str, points: list[MetricPoint]) -> None:
-        rows = [
-            {
-                "run_id": run_id,
-                "key": p.key,
-                "step": p.step,
-                "timestamp": p.timestamp,
-                "value": None if math.isnan(p.value) else p.value,
-            }
-            for p in points
-        ]
+    def _write_points(self, conn: Connection, rows: list[_Row]) -> None:
+        # Plain DBAPI executemany: at 100,000 points per call SQLAlchemy's per-row
+        # parameter processing would cost more than the inserts themselves.
+        mark = "%s" if self.db.dialect == "postgresql" else "?"
+        sql = (
+            "INSERT INTO metrics (run_id, key, step, timestamp, value) "
+            f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark})"
+        )
         for i in range(0, len(rows), _CHUNK):
-            conn.execute(insert(metrics), rows[i : i + _CHUNK])
-        latest: dict[str, dict[str, Any]] = {}
-        for row, p in zip(rows, points, strict=True):
-            best = latest.get(p.key)
-            if best is None or (p.step, p.timestamp) >= (best["step"], best["timestamp"]):
-                latest[p.key] = row
+            conn.exec_driver_sql(sql, rows[i : i + _CHUNK])
+        latest: dict[str, _Row] = {}
+        for row in rows:
+            best = latest.get(row[1])
+            if best is None or (row[2], row[3]) >= (best[2], best[3]):
+                latest[row[1]] = row
         stmt = self._insert(latest_metrics)
         newer = or_(
             stmt.excluded.step > latest_metrics.c.step,
@@ -87,7 +83,7 @@ class SqlRunData:
                 },
                 where=newer,
             ),
-            list(latest.values()),
+            [dict(zip(_COLUMNS, row, strict=True)) for row in latest.values()],
         )
 
     def metric_history(self, run_id: str, key: str) -> list[MetricPoint]:
@@ -109,14 +105,32 @@ class SqlRunData:
         ]
 
 
-def _checked(p: MetricPoint) -> MetricPoint:
-    check_key("metric", p.key)
-    return MetricPoint(
-        key=p.key,
-        value=check_metric_value(p.key, p.value),
-        step=check_step(p.key, p.step),
-        timestamp=check_timestamp(p.key, p.timestamp),
-    )
+_Row = tuple[str, str, int, int, float | None]
+_COLUMNS = ("run_id", "key", "step", "timestamp", "value")
+_INT64 = 2**63
+
+
+def _checked_rows(run_id: str, points: Sequence[MetricPoint]) -> list[_Row]:
+    """Validate points into insert rows; NaN becomes NULL (SQLite cannot store NaN).
+
+    Keys are checked once per batch and plain floats and ints take a fast
+    path: this runs for every point a client logs.
+    """
+    rows: list[_Row] = []
+    keys: set[str] = set()
+    for p in points:
+        key, value, step, ts = p.key, p.value, p.step, p.timestamp
+        if key not in keys:
+            check_key("metric", key)
+            keys.add(key)
+        if type(value) is not float:
+            value = check_metric_value(key, value)
+        if type(step) is not int or not -_INT64 <= step < _INT64:
+            step = check_step(key, step)
+        if type(ts) is not int or not -_INT64 <= ts < _INT64:
+            ts = check_timestamp(key, ts)
+        rows.append((run_id, key, step, ts, None if math.isnan(value) else value))
+    return rows
 
 
 def write_params(conn: Connection, run_id: str, values: Mapping[str, ParamValue]) -> None:
