@@ -8,7 +8,6 @@ The endpoint of an S3-compatible service comes from ``AWS_ENDPOINT_URL`` (or
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 import time
@@ -16,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO, cast
 
 from shipyard.blobs.protocol import BlobInfo
-from shipyard.core.digests import CHUNK, check_digest
+from shipyard.core.digests import check_digest, digest_stream
 from shipyard.core.errors import NotFound, StoreError
 
 
@@ -45,15 +44,9 @@ class FsspecBlobStore:
         return f"{self.root}/{digest[:2]}/{digest[2:]}"
 
     def put(self, stream: BinaryIO) -> BlobInfo:
-        h = hashlib.sha256()
-        size = 0
         with tempfile.NamedTemporaryFile(prefix="shipyard-blob-") as spool:
-            while chunk := stream.read(CHUNK):
-                h.update(chunk)
-                spool.write(chunk)
-                size += len(chunk)
+            digest, size = digest_stream(stream, copy_to=spool)
             spool.flush()
-            digest = h.hexdigest()
             key = self._key(digest)
             try:
                 if not self.fs.exists(key) or not self._touch(key):

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from shipyard.blobs.protocol import BlobInfo
-from shipyard.core.digests import CHUNK, check_digest
+from shipyard.core.digests import check_digest, digest_stream
 from shipyard.core.errors import NotFound, StoreError
 
 
@@ -24,8 +24,6 @@ class LocalBlobStore:
         return self.root / digest[:2] / digest[2:]
 
     def put(self, stream: BinaryIO) -> BlobInfo:
-        import hashlib
-
         try:
             self._tmp.mkdir(parents=True, exist_ok=True)
             fd, tmp_name = tempfile.mkstemp(dir=self._tmp)
@@ -33,16 +31,10 @@ class LocalBlobStore:
             raise StoreError(f"cannot write blobs under {self.root}: {exc.strerror}") from exc
         tmp = Path(tmp_name)
         try:
-            h = hashlib.sha256()
-            size = 0
             with os.fdopen(fd, "wb") as out:
-                while chunk := stream.read(CHUNK):
-                    h.update(chunk)
-                    out.write(chunk)
-                    size += len(chunk)
+                digest, size = digest_stream(stream, copy_to=out)
                 out.flush()
                 os.fsync(out.fileno())
-            digest = h.hexdigest()
             final = self._path(digest)
             if final.exists():
                 tmp.unlink()

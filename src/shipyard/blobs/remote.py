@@ -6,13 +6,12 @@ never sent twice; files are streamed from disk, never read whole into memory.
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 from collections.abc import Iterator
 from typing import BinaryIO, cast
 
 from shipyard.blobs.protocol import BlobInfo
-from shipyard.core.digests import CHUNK, check_digest
+from shipyard.core.digests import CHUNK, check_digest, digest_stream
 from shipyard.core.errors import NotFound
 from shipyard.core.http import ApiClient
 
@@ -22,14 +21,8 @@ class RemoteBlobStore:
         self.api = api
 
     def put(self, stream: BinaryIO) -> BlobInfo:
-        h = hashlib.sha256()
-        size = 0
         with tempfile.TemporaryFile(prefix="shipyard-upload-") as spool:
-            while chunk := stream.read(CHUNK):
-                h.update(chunk)
-                spool.write(chunk)
-                size += len(chunk)
-            digest = h.hexdigest()
+            digest, size = digest_stream(stream, copy_to=spool)
             if self.exists(digest):
                 return BlobInfo(digest=digest, size=size)
             spool.seek(0)

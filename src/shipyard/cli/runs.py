@@ -102,7 +102,9 @@ def show(
     if run.tags:
         output.table("tags", ["key", "value"], sorted(run.tags.items()))
     if arts:
-        output.table("artifacts", ["path", "size"], [(a.path, output.size(a.size)) for a in arts])
+        output.table(
+            "artifacts", ["path", "size"], [(a.path, output.filesize(a.size)) for a in arts]
+        )
     if env:
         git = env.get("git") or {}
         output.table(

@@ -29,7 +29,7 @@ def gc(
         return
     verb = "would free" if dry_run else "freed"
     output.out.print(
-        f"{verb} {output.size(report.bytes_freed)} in {report.deleted} blob(s) "
+        f"{verb} {output.filesize(report.bytes_freed)} in {report.deleted} blob(s) "
         f"of {report.scanned} scanned"
     )
     if report.kept_young:

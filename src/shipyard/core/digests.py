@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from shipyard.core.errors import InvalidInput
 
@@ -23,11 +23,17 @@ def digest_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def digest_stream(stream: BinaryIO) -> tuple[str, int]:
-    """Digest and size of everything left in ``stream``, read in chunks."""
+def digest_stream(stream: BinaryIO, copy_to: IO[bytes] | None = None) -> tuple[str, int]:
+    """Digest and size of everything left in ``stream``, read in chunks.
+
+    With ``copy_to`` the bytes are also written there on the way, so a blob is
+    hashed and spooled (or written to its temporary file) in one pass.
+    """
     h = hashlib.sha256()
     size = 0
     while chunk := stream.read(CHUNK):
         h.update(chunk)
+        if copy_to is not None:
+            copy_to.write(chunk)
         size += len(chunk)
     return h.hexdigest(), size
