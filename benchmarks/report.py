@@ -1,0 +1,200 @@
+"""Collect the JSON lines of a benchmark session into ``results.json`` and print a table.
+
+    python benchmarks/report.py RESULTS.jsonl [--out benchmarks/results.json]
+
+Standard library only. Ratios are shipyard / MLflow of the reported values;
+"shipyard speed-up" turns that into "how many times faster", whichever way
+the unit points (points/s: higher is better; ms and s: lower is better).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+
+# (bench, metric, label, unit, higher_is_better, target)
+# target: ("speedup", x) = shipyard at least x times faster; ("max", v) = shipyard value below v.
+ROWS: list[tuple[str, str, str, str, bool, tuple[str, float] | None]] = [
+    (
+        "log_metric",
+        "value",
+        "(a) `log_metric`, one call per point",
+        "points/s",
+        True,
+        ("speedup", 100),
+    ),
+    ("log_metrics", "value", "(b) `log_metrics`, batches of 100 keys", "points/s", True, None),
+    ("search_runs", "value", "(c) search 100k runs, median", "ms", False, ("max", 100)),
+    ("search_runs", "populate_s", "(c) populate 100k runs (bulk insert)", "s", False, None),
+    ("import_time", "value", "(d) `import`, best of 5", "ms", False, None),
+    (
+        "import_time",
+        "first_use_best_ms",
+        "(d) `import` + resolve `start_run`, `search_runs`",
+        "ms",
+        False,
+        None,
+    ),
+    ("create_runs", "value", "(extra) create small runs via the API", "runs/s", True, None),
+]
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram_gb = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                ram_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "ram_gb": ram_gb,
+        "os": platform.platform(),
+        "python": sys.version.split()[0],
+        "loadavg_end": list(os.getloadavg()),
+        "loadavg_start": json.loads(os.environ.get("BENCH_LOADAVG_START", "null")),
+    }
+
+
+def git_state() -> dict[str, Any]:
+    def git(*args: str) -> str | None:
+        try:
+            out = subprocess.run(
+                ["git", *args], cwd=HERE, capture_output=True, text=True, check=False
+            )
+        except OSError:
+            return None
+        return out.stdout.strip() if out.returncode == 0 else None
+
+    status = git("status", "--porcelain", "--untracked-files=no", "--", "../src")
+    return {"commit": git("rev-parse", "HEAD"), "src_dirty": bool(status)}
+
+
+def fmt(v: float | None) -> str:
+    if v is None:
+        return "n/a"
+    if v >= 100:
+        return f"{v:,.0f}"
+    if v >= 10:
+        return f"{v:,.1f}"
+    if v >= 1:
+        return f"{v:,.2f}"
+    return f"{v:.3g}"
+
+
+def table(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str]:
+    by = {(r["bench"], r["tool"]): r for r in records}
+    rows = []
+    for bench, metric, label, unit, higher, target in ROWS:
+        sy, ml = by.get((bench, "shipyard")), by.get((bench, "mlflow"))
+        if sy is None and ml is None:
+            continue
+        rows.append(_row(label, unit, higher, target, sy, ml, metric))
+        if bench == "log_metric" and (bench, "mlflow-async") in by:
+            rows.append(
+                _row(
+                    "(a) same, MLflow with async logging on",
+                    unit,
+                    higher,
+                    None,
+                    sy,
+                    by[(bench, "mlflow-async")],
+                    metric,
+                )
+            )
+    lines = [
+        "| Benchmark | Unit | shipyard | MLflow | shipyard/MLflow | shipyard speed-up | Target |",
+        "|---|---|---:|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['benchmark']} | {r['unit']} | {fmt(r['shipyard'])} | {fmt(r['mlflow'])} | "
+            f"{fmt(r['ratio'])} | {fmt(r['speedup']) + '×' if r['speedup'] else 'n/a'} | "
+            f"{r['target'] or ''} |"
+        )
+    return rows, "\n".join(lines)
+
+
+def _row(label, unit, higher, target, sy, ml, metric) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    a = sy.get(metric) if sy else None
+    b = ml.get(metric) if ml else None
+    ratio = a / b if a and b else None
+    speedup = None if ratio is None else (ratio if higher else 1 / ratio)
+    verdict = None
+    if target is not None:
+        kind, bound = target
+        if kind == "speedup":
+            ok = speedup is not None and speedup >= bound
+            verdict = f"≥{bound:g}×: {'met' if ok else 'MISSED'}"
+        else:
+            ok = a is not None and a < bound
+            verdict = f"<{bound:g} {unit}: {'met' if ok else 'MISSED'}"
+    return {
+        "benchmark": label,
+        "unit": unit,
+        "shipyard": a,
+        "mlflow": b,
+        "ratio": ratio,
+        "speedup": speedup,
+        "target": verdict,
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("jsonl", type=Path)
+    p.add_argument("--out", type=Path, default=None)
+    p.add_argument("--failed", default="", help="space-separated bench:tool pairs that failed")
+    args = p.parse_args()
+    records = [
+        json.loads(line)
+        for line in args.jsonl.read_text().splitlines()
+        if line.strip().startswith("{")
+    ]
+    rows, md = table(records)
+    versions = {r["tool"]: r["version"] for r in records}
+    result = {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "machine": machine(),
+        "shipyard": {"version": versions.get("shipyard"), **git_state()},
+        "mlflow": {"version": versions.get("mlflow")},
+        "failed": args.failed.split(),
+        "table": rows,
+        "markdown": md,
+        "results": records,
+    }
+    if args.out:
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
+    m = result["machine"]
+    print(
+        f"\nshipyard {versions.get('shipyard')} vs MLflow {versions.get('mlflow')} on "
+        f"{m['nproc']} x {m['cpu']}, {m['ram_gb']} GB RAM, Python {m['python']}, {result['date']}\n"
+    )
+    print(md)
+    if result["failed"]:
+        print(f"\nFAILED: {' '.join(result['failed'])} (see benchmarks/.work/logs/)")
+    if args.out:
+        print(f"\nwrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
