@@ -10,6 +10,16 @@ import builtins
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
+from shipyard.core.refs import AssetRef
+from shipyard.store.asset_records import (
+    Alias,
+    AliasMove,
+    Asset,
+    AssetFile,
+    AssetVersion,
+    LineageEdge,
+    Relation,
+)
 from shipyard.store.records import (
     ArtifactEntry,
     Experiment,
@@ -67,6 +77,58 @@ class EnvironmentRepo(Protocol):
     def get(self, digest: str) -> dict[str, Any]: ...
 
 
+class AssetRepo(Protocol):
+    def register(
+        self,
+        kind: str,
+        name: str,
+        files: Sequence[AssetFile],
+        metadata: Mapping[str, Any] | None = None,
+        *,
+        run_id: str | None = None,
+        created_by: str | None = None,
+        derived_from: Sequence[str] = (),
+    ) -> tuple[AssetVersion, bool]: ...
+    def resolve(self, ref: str | AssetRef) -> AssetVersion: ...
+    def list(self, kind: str | None = None) -> builtins.list[Asset]: ...
+    def versions(self, kind: str, name: str) -> builtins.list[AssetVersion]: ...
+    def files(self, ref: str | AssetRef) -> builtins.list[AssetFile]: ...
+    def delete(self, ref: str | AssetRef, *, whole_asset: bool = False) -> None: ...
+    def referenced_digests(self) -> set[str]: ...
+
+
+class AliasRepo(Protocol):
+    def move(
+        self,
+        ref: AssetRef,
+        alias: str,
+        *,
+        moved_by: str | None = None,
+        evidence: str | None = None,
+        authorized: bool = False,
+    ) -> AliasMove: ...
+    def protect(
+        self, ref: AssetRef, alias: str, protected: bool = True, moved_by: str | None = None
+    ) -> Alias: ...
+    def list(self, ref: AssetRef) -> builtins.list[Alias]: ...
+    def history(self, ref: AssetRef, alias: str | None = None) -> builtins.list[AliasMove]: ...
+    def delete(self, ref: AssetRef, alias: str, moved_by: str | None = None) -> None: ...
+
+
+class LineageRepo(Protocol):
+    def record(
+        self,
+        relation: Relation,
+        version: str | AssetRef,
+        *,
+        run_id: str | None = None,
+        source: str | AssetRef | None = None,
+    ) -> None: ...
+    def edges(
+        self, *, runs: Sequence[str] = (), versions: Sequence[str | AssetRef] = ()
+    ) -> builtins.list[LineageEdge]: ...
+
+
 class Store(Protocol):
     """A metadata store: one attribute per repository."""
 
@@ -80,4 +142,10 @@ class Store(Protocol):
     def artifacts(self) -> ArtifactRepo: ...
     @property
     def environments(self) -> EnvironmentRepo: ...
+    @property
+    def assets(self) -> AssetRepo: ...
+    @property
+    def aliases(self) -> AliasRepo: ...
+    @property
+    def lineage(self) -> LineageRepo: ...
     def close(self) -> None: ...

@@ -17,6 +17,7 @@ from shipyard.store.records import (
     RunQuery,
     RunStatus,
 )
+from shipyard.store.remote_assets import RemoteAliases, RemoteAssets, RemoteLineage
 
 
 def _q(value: str | int) -> str:
@@ -147,6 +148,9 @@ class RemoteStore:
         self.run_data = _RunData(api)
         self.artifacts = _Artifacts(api)
         self.environments = _Environments(api)
+        self.assets = RemoteAssets(api)
+        self.aliases = RemoteAliases(api)
+        self.lineage = RemoteLineage(api)
 
     def close(self) -> None:
         self.api.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Float,
     ForeignKey,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -110,4 +112,103 @@ artifacts = Table(
     Column("digest", String(64), nullable=False),
     Column("size", BigInteger, nullable=False),
     Index("ix_artifacts_digest", "digest"),
+)
+
+# -- the asset registry (migration 0002) ------------------------------------------
+
+assets = Table(
+    "assets",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("kind", "name", name="uq_assets_kind_name"),
+)
+
+# One immutable version; ``digest`` is the SHA-256 of its manifest (paths -> file digests).
+asset_versions = Table(
+    "asset_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("asset_id", Integer, ForeignKey("assets.id", ondelete="CASCADE"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("meta", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("created_by", String(255), nullable=True),
+    Column("run_id", String(32), ForeignKey("runs.id", ondelete="SET NULL"), nullable=True),
+    UniqueConstraint("asset_id", "version", name="uq_asset_versions_asset_version"),
+    Index("ix_asset_versions_digest", "asset_id", "digest"),
+    Index("ix_asset_versions_run", "run_id"),
+)
+
+# The manifest: a file is a blob of its own, or a slice of a pack blob (small files packed).
+asset_files = Table(
+    "asset_files",
+    metadata,
+    Column(
+        "version_id",
+        Integer,
+        ForeignKey("asset_versions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("path", String(1024), primary_key=True),
+    Column("digest", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("pack_digest", String(64), nullable=True),
+    Column("pack_offset", BigInteger, nullable=True),
+    Index("ix_asset_files_digest", "digest"),
+    Index("ix_asset_files_pack", "pack_digest"),
+)
+
+aliases = Table(
+    "aliases",
+    metadata,
+    Column("asset_id", Integer, ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True),
+    Column("alias", String(64), primary_key=True),
+    Column(
+        "version_id", Integer, ForeignKey("asset_versions.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("protected", Boolean, nullable=False, default=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+# Every move of every alias: who, when, from, to, and the evidence a protected move carried.
+alias_moves = Table(
+    "alias_moves",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("asset_id", Integer, ForeignKey("assets.id", ondelete="CASCADE"), nullable=False),
+    Column("alias", String(64), nullable=False),
+    Column("from_version", Integer, nullable=True),
+    Column("to_version", Integer, nullable=True),
+    Column("moved_at", BigInteger, nullable=False),
+    Column("moved_by", String(255), nullable=True),
+    Column("evidence", Text, nullable=True),
+    Index("ix_alias_moves_asset", "asset_id", "alias"),
+)
+
+# Edges between runs and versions: consumed / produced (run_id, version_id) and
+# derived_from (version_id <- source_version_id).
+lineage = Table(
+    "lineage",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("relation", String(16), nullable=False),
+    Column("run_id", String(32), ForeignKey("runs.id", ondelete="CASCADE"), nullable=True),
+    Column(
+        "version_id", Integer, ForeignKey("asset_versions.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column(
+        "source_version_id",
+        Integer,
+        ForeignKey("asset_versions.id", ondelete="CASCADE"),
+        nullable=True,
+    ),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_lineage_run", "run_id"),
+    Index("ix_lineage_version", "version_id"),
+    Index("ix_lineage_source", "source_version_id"),
 )

@@ -31,7 +31,7 @@ class GcReport:
 
 
 def collect_garbage(ws: Workspace, grace_seconds: float = 300.0, dry_run: bool = False) -> GcReport:
-    referenced = ws.store.artifacts.referenced_digests()
+    referenced = ws.store.artifacts.referenced_digests() | ws.store.assets.referenced_digests()
     cutoff = time.time() - grace_seconds
     scanned = deleted = freed = young = 0
     for blob in list(ws.blobs.scan()):

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from shipyard.store.database import Database
 from shipyard.store.migrate import ensure_schema
+from shipyard.store.sql.aliases import SqlAliases
 from shipyard.store.sql.artifacts import SqlArtifacts
+from shipyard.store.sql.assets import SqlAssets
 from shipyard.store.sql.environments import SqlEnvironments
 from shipyard.store.sql.experiments import SqlExperiments
+from shipyard.store.sql.lineage import SqlLineage
 from shipyard.store.sql.run_data import SqlRunData
 from shipyard.store.sql.runs import SqlRuns
 
@@ -28,6 +31,9 @@ class SqlStore:
         self.run_data = SqlRunData(self.db)
         self.artifacts = SqlArtifacts(self.db)
         self.environments = SqlEnvironments(self.db)
+        self.assets = SqlAssets(self.db)
+        self.aliases = SqlAliases(self.db)
+        self.lineage = SqlLineage(self.db)
 
     def close(self) -> None:
         self.db.dispose()
