@@ -1,0 +1,1 @@
+"""Assets: one versioned registry for datasets, models, prompts and indexes."""

@@ -1,0 +1,87 @@
+"""Registering and fetching asset versions: files to blobs, rows to the store, edges to lineage.
+
+Flavors (datasets, models, prompts, indexes) turn objects into files and
+metadata and call ``register_files``; reading a version inside a run records
+that the run consumed it, and registering one records that the run produced it.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from shipyard.core.errors import NotFound
+from shipyard.core.refs import AssetRef, parse_ref
+from shipyard.store.asset_records import AssetFile, AssetVersion
+from shipyard.tracking.api import active_run
+from shipyard.workspace import Workspace, current_workspace
+
+FileSource = Path | bytes
+
+
+def register_files(
+    kind: str,
+    name: str,
+    files: Mapping[str, FileSource],
+    metadata: Mapping[str, Any] | None = None,
+    *,
+    derived_from: Sequence[str] = (),
+    extra: Sequence[AssetFile] = (),
+    workspace: Workspace | None = None,
+) -> tuple[AssetVersion, bool]:
+    """Upload ``files`` (asset path → local file or bytes) and register them as a version.
+
+    ``extra`` are entries whose blobs are already stored (e.g. packed small
+    files). Inside a run, the run is recorded as the version's producer.
+    """
+    ws = workspace or current_workspace()
+    entries = list(extra)
+    for path, source in sorted(files.items()):
+        with _open(source) as fh:
+            info = ws.blobs.put(fh)
+        entries.append(AssetFile(path, info.digest, info.size))
+    run = active_run()
+    return ws.store.assets.register(
+        kind,
+        name,
+        entries,
+        metadata,
+        run_id=run.id if run is not None and run.ws is ws else None,
+        created_by=os.environ.get("USER") or os.environ.get("USERNAME"),
+        derived_from=derived_from,
+    )
+
+
+def use(
+    ref: str | AssetRef, kind: str | None = None, *, workspace: Workspace | None = None
+) -> AssetVersion:
+    """Resolve a reference for reading; inside a run, record that the run consumed it."""
+    ws = workspace or current_workspace()
+    parsed = parse_ref(ref, kind) if isinstance(ref, str) else ref
+    version = ws.store.assets.resolve(parsed)
+    run = active_run()
+    if run is not None and run.ws is ws:
+        ws.store.lineage.record("consumed", version.ref, run_id=run.id)
+    return version
+
+
+def read_file(version: AssetVersion, path: str, *, workspace: Workspace | None = None) -> BinaryIO:
+    """One file of a version, without fetching the others (packed files are read by range)."""
+    ws = workspace or current_workspace()
+    for f in ws.store.assets.files(version.ref):
+        if f.path == path:
+            if f.pack_digest is None:
+                return ws.blobs.open(f.digest)
+            with ws.blobs.open(f.pack_digest) as pack:
+                pack.seek(f.pack_offset or 0)
+                return io.BytesIO(pack.read(f.size))
+    raise NotFound(f"{version.ref} has no file {path!r}")
+
+
+def _open(source: FileSource) -> BinaryIO:
+    if isinstance(source, bytes):
+        return io.BytesIO(source)
+    return Path(source).open("rb")
