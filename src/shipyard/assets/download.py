@@ -1,0 +1,47 @@
+"""Writing a version's files to a folder, one file or all, streamed and atomically renamed."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from shipyard.core.errors import InvalidInput, NotFound
+from shipyard.store.validation import check_artifact_path
+from shipyard.workspace import Workspace, current_workspace
+
+_CHUNK = 1 << 20
+
+
+def download_version(
+    ref: str,
+    dst: str | os.PathLike[str] = ".",
+    path: str | None = None,
+    *,
+    workspace: Workspace | None = None,
+) -> list[Path]:
+    """Write the files of ``ref`` (or only ``path``, a file or a folder prefix) under ``dst``."""
+    ws = workspace or current_workspace()
+    files = ws.store.assets.files(ref)
+    if path:
+        wanted = check_artifact_path(path)
+        files = [f for f in files if f.path == wanted or f.path.startswith(wanted + "/")]
+        if not files:
+            raise NotFound(f"{ref} has no file {path!r}")
+    root = Path(dst).resolve()
+    written = []
+    for f in files:
+        target = (root / check_artifact_path(f.path)).resolve()
+        if not target.is_relative_to(root):
+            raise InvalidInput(f"file path {f.path!r} escapes {root}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.part")
+        with ws.blobs.open(f.pack_digest or f.digest) as src, tmp.open("wb") as out:
+            if f.pack_digest is not None:
+                src.seek(f.pack_offset or 0)
+            left = f.size
+            while left > 0 and (chunk := src.read(min(_CHUNK, left))):
+                out.write(chunk)
+                left -= len(chunk)
+        tmp.replace(target)
+        written.append(target)
+    return written
