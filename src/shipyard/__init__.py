@@ -11,6 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+# Namespaces: ``sy.datasets.load(...)`` and friends, each a module loaded on first use.
+_MODULES: dict[str, str] = {
+    "datasets": "shipyard.assets.datasets.api",
+    "prompts": "shipyard.assets.prompts.api",
+}
+
 _EXPORTS: dict[str, str] = {
     # tracking
     "start_run": "shipyard.tracking.api",
@@ -58,12 +64,14 @@ __all__ = [
     "__version__",
     "active_run",
     "collect_garbage",
+    "datasets",
     "delete_experiment",
     "delete_run",
     "download_artifacts",
     "get_run",
     "list_experiments",
     "metric_history",
+    "prompts",
     "search_runs",
     "start_run",
 ]
@@ -95,6 +103,10 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
+    if name in _MODULES:
+        namespace = importlib.import_module(_MODULES[name])
+        globals()[name] = namespace
+        return namespace
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'shipyard' has no attribute {name!r}")

@@ -1,0 +1,115 @@
+"""``sy.prompts``: versioned prompts in the registry — create, get, render, diff.
+
+A version stores its ``PromptSpec`` as ``prompt.json``; its variables, model
+and provider are copied into the version's metadata so listings and searches
+need not read the file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from shipyard.assets.prompts.diff import diff as diff_specs
+from shipyard.assets.prompts.render import render as render_spec
+from shipyard.assets.prompts.spec import ModelSettings, PromptSpec
+from shipyard.assets.registry import read_file, register_files, use
+from shipyard.core.errors import InvalidInput
+from shipyard.core.refs import AssetRef, parse_ref
+from shipyard.store.asset_records import AssetVersion
+from shipyard.workspace import Workspace, current_workspace
+
+SPEC_FILE = "prompt.json"
+
+
+def create(
+    name: str,
+    spec: PromptSpec | str | Sequence[Mapping[str, str]] | Mapping[str, Any],
+    *,
+    model: ModelSettings | Mapping[str, Any] | None = None,
+    response_schema: Mapping[str, Any] | None = None,
+    description: str | None = None,
+    workspace: Workspace | None = None,
+) -> AssetVersion:
+    """Register a prompt version from a spec, a template string, chat messages or a spec dict.
+
+    ``model`` and ``response_schema`` override the spec's own. Registering the
+    same prompt again returns the latest version.
+    """
+    built = _spec(spec)
+    data = built.to_dict()
+    if model is not None:
+        data["model"] = model.to_dict() if isinstance(model, ModelSettings) else dict(model)
+    if response_schema is not None:
+        data["response_schema"] = dict(response_schema)
+    if description is not None:
+        data["description"] = description
+    built = PromptSpec.from_dict(data)
+    body = json.dumps(built.to_dict(), sort_keys=True, indent=2, ensure_ascii=False)
+    settings = built.model
+    metadata = {
+        "variables": built.variables,
+        "messages": len(built.messages),
+        "provider": settings.provider if settings else None,
+        "model": settings.model if settings else None,
+        "has_response_schema": built.response_schema is not None,
+        "description": built.description,
+    }
+    version, _ = register_files(
+        "prompt", name, {SPEC_FILE: body.encode()}, metadata, workspace=workspace
+    )
+    return version
+
+
+def get(ref: str | AssetRef, *, workspace: Workspace | None = None) -> PromptSpec:
+    """The spec of a prompt version (inside a run, recorded as consumed)."""
+    version = use(ref, "prompt", workspace=workspace)
+    with read_file(version, SPEC_FILE, workspace=workspace) as fh:
+        return PromptSpec.from_dict(json.loads(fh.read().decode("utf-8")))
+
+
+def render(
+    ref: str | AssetRef, *, workspace: Workspace | None = None, **variables: object
+) -> list[dict[str, str]]:
+    """Chat messages of a prompt version with ``variables`` filled in (sandboxed).
+
+    A missing or unexpected variable is an ``InvalidInput`` naming it.
+    """
+    return render_spec(get(ref, workspace=workspace), variables)
+
+
+def diff(
+    old: str | AssetRef, new: str | AssetRef, *, workspace: Workspace | None = None
+) -> list[str]:
+    """A unified diff of two prompt versions: messages and settings."""
+    ws = workspace or current_workspace()
+    a_ref = _ref(old)
+    b_ref = _ref(new)
+    a = _read(ws, a_ref)
+    b = _read(ws, b_ref)
+    return diff_specs(a, b, a_name=str(a_ref), b_name=str(b_ref))
+
+
+def _read(ws: Workspace, ref: AssetRef) -> PromptSpec:
+    version = ws.store.assets.resolve(ref)
+    with read_file(version, SPEC_FILE, workspace=ws) as fh:
+        return PromptSpec.from_dict(json.loads(fh.read().decode("utf-8")))
+
+
+def _ref(ref: str | AssetRef) -> AssetRef:
+    return parse_ref(ref, "prompt") if isinstance(ref, str) else ref
+
+
+def _spec(spec: object) -> PromptSpec:
+    if isinstance(spec, PromptSpec):
+        return spec
+    if isinstance(spec, str):
+        return PromptSpec.from_text(spec)
+    if isinstance(spec, Mapping):
+        return PromptSpec.from_dict(dict(spec))
+    if isinstance(spec, Sequence):
+        return PromptSpec.from_dict({"messages": [dict(m) for m in spec]})
+    raise InvalidInput(
+        f"a prompt is a template string, a list of chat messages or a spec; got {type(spec).__name__}"
+    )
