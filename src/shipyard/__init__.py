@@ -77,6 +77,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from shipyard.assets.datasets import api as datasets
+    from shipyard.assets.prompts import api as prompts
     from shipyard.core.errors import (
         Conflict,
         InvalidInput,

@@ -1,0 +1,108 @@
+"""``shipyard prompts``: create prompt versions, show and render them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from shipyard.cli import output
+from shipyard.core.errors import InvalidInput
+
+app = typer.Typer(help="Prompt versions: chat templates with model settings.", no_args_is_help=True)
+_JSON = typer.Option(False, "--json", help="Print JSON.")
+
+
+@app.command("create")
+def create(
+    name: str = typer.Argument(..., help="The prompt's name."),
+    file: Path = typer.Option(None, "--file", "-f", help="A JSON spec or a plain template file."),
+    text: str = typer.Option(
+        None, "--text", "-t", help="A template, e.g. 'Q: {{ question }}\\nA:'"
+    ),
+    model: str = typer.Option(None, "--model", help="e.g. gemma-3-270m"),
+    provider: str = typer.Option(None, "--provider", help="e.g. local, openai, anthropic"),
+    temperature: float = typer.Option(None, "--temperature"),
+    max_tokens: int = typer.Option(None, "--max-tokens"),
+    schema: Path = typer.Option(None, "--schema", help="JSON schema file for the response."),
+    as_json: bool = _JSON,
+) -> None:
+    """Register a new prompt version (the same prompt again: no new version)."""
+    import shipyard as sy
+
+    if (file is None) == (text is None):
+        raise InvalidInput("give the prompt with exactly one of --file or --text")
+    body = text if text is not None else _read(file)
+    settings = {
+        k: v
+        for k, v in {
+            "provider": provider,
+            "model": model,
+            "temperature": temperature,
+            "max_tokens": max_tokens,
+        }.items()
+        if v is not None
+    }
+    response_schema = None
+    if schema is not None:
+        try:
+            response_schema = json.loads(_read(schema))
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(f"{schema} is not JSON: {exc}") from None
+    version = sy.prompts.create(name, body, model=settings or None, response_schema=response_schema)
+    if as_json:
+        output.print_json(version.to_dict())
+        return
+    output.out.print(version.ref)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
+
+
+@app.command("show")
+def show(
+    ref: str = typer.Argument(..., help="e.g. prompt:support@production"), as_json: bool = _JSON
+) -> None:
+    """The messages, variables and model settings of a version."""
+    import shipyard as sy
+
+    spec = sy.prompts.get(ref)
+    if as_json:
+        output.print_json(spec.to_dict())
+        return
+    for m in spec.messages:
+        output.out.print(f"[bold]{m.role}[/]", highlight=False)
+        output.out.print(m.content, markup=False, highlight=False)
+    output.err.print(f"variables: {', '.join(spec.variables) or 'none'}")
+    if spec.model:
+        output.err.print(f"model: {json.dumps(spec.model.to_dict())}")
+
+
+@app.command("render")
+def render(
+    ref: str = typer.Argument(..., help="e.g. prompt:support@2"),
+    var: list[str] = typer.Option(None, "--var", "-v", help="name=value (repeatable)."),
+    as_json: bool = _JSON,
+) -> None:
+    """Fill a version's variables and print the messages."""
+    import shipyard as sy
+
+    variables: dict[str, Any] = {}
+    for item in var or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InvalidInput(f"--var takes name=value, got {item!r}")
+        variables[key] = value
+    messages = sy.prompts.render(ref, **variables)
+    if as_json:
+        output.print_json(messages)
+        return
+    for m in messages:
+        output.out.print(f"[bold]{m['role']}[/]", highlight=False)
+        output.out.print(m["content"], markup=False, highlight=False)
