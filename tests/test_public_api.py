@@ -31,6 +31,7 @@ EXPECTED = {
     "delete_run",
     "download_artifacts",
     "get_run",
+    "indexes",
     "list_experiments",
     "metric_history",
     "prompts",

@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 _MODULES: dict[str, str] = {
     "datasets": "shipyard.assets.datasets.api",
     "prompts": "shipyard.assets.prompts.api",
+    "indexes": "shipyard.assets.indexes.api",
 }
 
 _EXPORTS: dict[str, str] = {
@@ -69,6 +70,7 @@ __all__ = [
     "delete_run",
     "download_artifacts",
     "get_run",
+    "indexes",
     "list_experiments",
     "metric_history",
     "prompts",
@@ -78,6 +80,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from shipyard.assets.datasets import api as datasets
+    from shipyard.assets.indexes import api as indexes
     from shipyard.assets.prompts import api as prompts
     from shipyard.core.errors import (
         Conflict,

@@ -1,0 +1,1 @@
+"""Retrieval indexes in the registry (their payload arrives with RAG)."""

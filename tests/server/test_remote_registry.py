@@ -1,0 +1,43 @@
+"""The Python registry API runs unchanged against a team server (SHIPYARD_URI)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import shipyard as sy
+from shipyard.assets.lineage import lineage_graph
+
+
+@pytest.fixture
+def remote(live_server, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("SHIPYARD_URI", live_server.url)
+    return live_server
+
+
+def test_datasets_prompts_and_lineage_over_http(remote, tmp_path: Path) -> None:
+    df = pd.DataFrame({"id": [1, 2, 3], "y": [0.5, 1.5, 2.5]})
+    with sy.start_run(experiment="remote", name="prep") as run:
+        v = sy.datasets.register(df, "credit")
+    assert v.run_id == run.id
+    pd.testing.assert_frame_equal(sy.datasets.load("dataset:credit@1"), df)
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i in range(50):
+        (docs / f"{i}.txt").write_text(f"doc {i}")
+    sy.datasets.register(docs, "docs")
+    with sy.datasets.open_file("dataset:docs@1", "42.txt") as fh:
+        assert fh.read() == b"doc 42"
+
+    sy.prompts.create("support", "Q: {{ q }}\nA:")
+    assert sy.prompts.render("prompt:support", q="hi") == [{"role": "user", "content": "Q: hi\nA:"}]
+
+    graph = lineage_graph("dataset:credit@1", "up")
+    assert f"run:{run.id}" in graph.nodes
+    # Everything lives in the server's store, none of it in the client's home.
+    server = remote.workspace.store
+    assert {a.name for a in server.assets.list()} == {"credit", "docs", "support"}
+    assert not (tmp_path / "home" / "shipyard.db").exists()
