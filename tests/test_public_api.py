@@ -34,6 +34,7 @@ EXPECTED = {
     "indexes",
     "list_experiments",
     "metric_history",
+    "models",
     "prompts",
     "search_runs",
     "start_run",

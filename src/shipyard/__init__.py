@@ -16,6 +16,7 @@ _MODULES: dict[str, str] = {
     "datasets": "shipyard.assets.datasets.api",
     "prompts": "shipyard.assets.prompts.api",
     "indexes": "shipyard.assets.indexes.api",
+    "models": "shipyard.assets.models.api",
 }
 
 _EXPORTS: dict[str, str] = {
@@ -73,6 +74,7 @@ __all__ = [
     "indexes",
     "list_experiments",
     "metric_history",
+    "models",
     "prompts",
     "search_runs",
     "start_run",
@@ -81,6 +83,7 @@ __all__ = [
 if TYPE_CHECKING:
     from shipyard.assets.datasets import api as datasets
     from shipyard.assets.indexes import api as indexes
+    from shipyard.assets.models import api as models
     from shipyard.assets.prompts import api as prompts
     from shipyard.core.errors import (
         Conflict,

@@ -12,7 +12,17 @@ import sys
 import typer
 
 from shipyard import __version__
-from shipyard.cli import assets, datasets, experiments, lineage, prompts, runs, serve, storage
+from shipyard.cli import (
+    assets,
+    datasets,
+    experiments,
+    lineage,
+    models,
+    prompts,
+    runs,
+    serve,
+    storage,
+)
 from shipyard.core.errors import ShipyardError, UserError
 
 app = typer.Typer(
@@ -27,6 +37,7 @@ app.add_typer(experiments.app, name="experiments")
 app.add_typer(runs.app, name="runs")
 app.add_typer(assets.app, name="assets")
 app.add_typer(datasets.app, name="datasets")
+app.add_typer(models.app, name="models")
 app.add_typer(prompts.app, name="prompts")
 lineage.register(app)
 serve.register(app)

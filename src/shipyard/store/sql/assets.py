@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from shipyard.core.clock import now_ms
 from shipyard.core.digests import digest_bytes
-from shipyard.core.errors import Conflict, NotFound
+from shipyard.core.errors import Conflict, InvalidInput, NotFound
 from shipyard.core.refs import AssetRef, check_asset_name, check_kind, parse_ref
 from shipyard.store.asset_records import Asset, AssetFile, AssetVersion
 from shipyard.store.database import Database
@@ -57,7 +57,12 @@ class SqlAssets:
             for f in files
         ]
         digest = manifest_digest(files)
-        meta = json.dumps(dict(metadata or {}), sort_keys=True, allow_nan=False, default=str)
+        try:
+            meta = json.dumps(dict(metadata or {}), sort_keys=True, allow_nan=False, default=str)
+        except ValueError as exc:
+            raise InvalidInput(
+                f"version metadata must be plain JSON (no NaN or infinity): {exc}"
+            ) from None
 
         def work(conn: Connection) -> tuple[int, bool]:
             if run_id is not None:

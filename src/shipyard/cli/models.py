@@ -1,0 +1,64 @@
+"""``shipyard models``: register a model file, show a version's flavor, signature and metrics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from shipyard.cli import output
+from shipyard.core.errors import InvalidInput
+
+app = typer.Typer(help="Model versions: scikit-learn, ONNX, Python classes.", no_args_is_help=True)
+_JSON = typer.Option(False, "--json", help="Print JSON.")
+
+
+@app.command("register")
+def register(
+    path: Path = typer.Argument(
+        ..., help="An .onnx file (scikit-learn models register from Python)."
+    ),
+    name: str = typer.Option(..., "--name", "-n", help="The model's name."),
+    sample: Path = typer.Option(
+        ..., "--sample", "-s", help="A .csv or .parquet of example inputs: the signature."
+    ),
+    as_json: bool = _JSON,
+) -> None:
+    """Register a model file as the next version, with the signature of a sample input."""
+    import shipyard as sy
+    from shipyard.assets.datasets.tables import to_arrow, to_pandas
+
+    if not path.is_file():
+        raise InvalidInput(f"no model file at {path}")
+    version = sy.models.register(path, name, sample_input=to_pandas(to_arrow(sample)))
+    if as_json:
+        output.print_json(version.to_dict())
+        return
+    output.out.print(version.ref)
+
+
+@app.command("show")
+def show(
+    ref: str = typer.Argument(..., help="e.g. model:churn@production"), as_json: bool = _JSON
+) -> None:
+    """Flavor, input signature, requirements and the metrics of the run that made it."""
+    import shipyard as sy
+
+    version = sy.models.get(ref)
+    if as_json:
+        output.print_json(version.to_dict())
+        return
+    meta = version.metadata
+    output.out.print(
+        f"{version.ref}  flavor [bold]{meta.get('flavor')}[/]  aliases: {', '.join(version.aliases) or '–'}"
+    )
+    sig = meta.get("signature") or {}
+    output.table(
+        "signature (inputs)",
+        ["column", "type", "nullable"],
+        [(c["name"], c["type"], "yes" if c.get("nullable") else "") for c in sig.get("inputs", [])],
+    )
+    if meta.get("run_metrics"):
+        output.table("run metrics", ["metric", "value"], sorted(meta["run_metrics"].items()))
+    if meta.get("requirements"):
+        output.table("requirements", ["package", "version"], sorted(meta["requirements"].items()))
