@@ -126,3 +126,13 @@ def test_artifact_rows_need_an_uploaded_blob(client: TestClient) -> None:
     got = client.get(f"/api/v1/runs/{run['id']}/artifacts/dir/a.txt")
     assert got.content == data
     assert "a.txt" in got.headers["content-disposition"]
+
+
+def test_blob_ranges(client: TestClient) -> None:
+    data = bytes(range(256)) * 10
+    digest = hashlib.sha256(data).hexdigest()
+    client.put(f"/api/v1/blobs/{digest}", content=data)
+    r = client.get(f"/api/v1/blobs/{digest}", headers={"Range": "bytes=10-19"})
+    assert r.status_code == 206 and r.content == data[10:20]
+    bad = client.get(f"/api/v1/blobs/{digest}", headers={"Range": "bytes=-5"})
+    assert bad.status_code == 400 and error_of(bad)["type"] == "InvalidInput"

@@ -41,3 +41,26 @@ def test_datasets_prompts_and_lineage_over_http(remote, tmp_path: Path) -> None:
     server = remote.workspace.store
     assert {a.name for a in server.assets.list()} == {"credit", "docs", "support"}
     assert not (tmp_path / "home" / "shipyard.db").exists()
+
+
+def test_one_packed_file_is_fetched_by_range_not_the_whole_pack(
+    remote, tmp_path: Path, monkeypatch
+) -> None:
+    from shipyard.blobs.remote import RemoteBlobStore
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i in range(200):
+        (docs / f"{i}.txt").write_text(f"doc {i}" * 100)
+    sy.datasets.register(docs, "docs")
+
+    def no_whole_blobs(self, digest):  # type: ignore[no-untyped-def]
+        raise AssertionError("a whole pack was downloaded for one file")
+
+    monkeypatch.setattr(RemoteBlobStore, "open", no_whole_blobs)
+    with sy.datasets.open_file("dataset:docs@1", "123.txt") as fh:
+        assert fh.read() == b"doc 123" * 100
+    from shipyard.assets.download import download_version
+
+    (written,) = download_version("dataset:docs@1", tmp_path / "out", "77.txt")
+    assert written.read_bytes() == b"doc 77" * 100

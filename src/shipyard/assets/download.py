@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from shipyard.blobs.ranges import read_range
 from shipyard.core.errors import InvalidInput, NotFound
 from shipyard.store.validation import check_artifact_path
 from shipyard.workspace import Workspace, current_workspace
@@ -35,13 +36,12 @@ def download_version(
             raise InvalidInput(f"file path {f.path!r} escapes {root}")
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.part")
-        with ws.blobs.open(f.pack_digest or f.digest) as src, tmp.open("wb") as out:
-            if f.pack_digest is not None:
-                src.seek(f.pack_offset or 0)
-            left = f.size
-            while left > 0 and (chunk := src.read(min(_CHUNK, left))):
-                out.write(chunk)
-                left -= len(chunk)
+        if f.pack_digest is not None:  # a small packed file: fetch only its slice
+            tmp.write_bytes(read_range(ws.blobs, f.pack_digest, f.pack_offset or 0, f.size))
+        else:
+            with ws.blobs.open(f.digest) as src, tmp.open("wb") as out:
+                while chunk := src.read(_CHUNK):
+                    out.write(chunk)
         tmp.replace(target)
         written.append(target)
     return written

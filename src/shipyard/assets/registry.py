@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from shipyard.blobs.ranges import read_range
 from shipyard.core.errors import NotFound
 from shipyard.core.refs import AssetRef, parse_ref
 from shipyard.store.asset_records import AssetFile, AssetVersion
@@ -75,9 +76,7 @@ def read_file(version: AssetVersion, path: str, *, workspace: Workspace | None =
         if f.path == path:
             if f.pack_digest is None:
                 return ws.blobs.open(f.digest)
-            with ws.blobs.open(f.pack_digest) as pack:
-                pack.seek(f.pack_offset or 0)
-                return io.BytesIO(pack.read(f.size))
+            return io.BytesIO(read_range(ws.blobs, f.pack_digest, f.pack_offset or 0, f.size))
     raise NotFound(f"{version.ref} has no file {path!r}")
 
 

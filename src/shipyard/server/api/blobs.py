@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -20,18 +20,56 @@ from shipyard.workspace import Workspace
 router = APIRouter(tags=["blobs"])
 
 
-def stream_blob(ws: Workspace, digest: str, filename: str | None = None) -> StreamingResponse:
+def stream_blob(
+    ws: Workspace,
+    digest: str,
+    filename: str | None = None,
+    byte_range: tuple[int, int] | None = None,
+) -> StreamingResponse:
+    """Stream a blob, or only ``byte_range`` (first, last; inclusive) of it as HTTP 206."""
     fh = ws.blobs.open(digest)
+    left: int | None = None
+    headers = {"ETag": f'"{digest}"', "Accept-Ranges": "bytes"}
+    status = 200
+    if byte_range is not None:
+        first, last = byte_range
+        fh.seek(first)
+        left = last - first + 1
+        headers["Content-Range"] = f"bytes {first}-{last}/*"
+        status = 206
 
     def chunks() -> Iterator[bytes]:
+        remaining = left
         with fh:
-            while block := fh.read(CHUNK):
+            while remaining is None or remaining > 0:
+                block = fh.read(CHUNK if remaining is None else min(CHUNK, remaining))
+                if not block:
+                    return
+                if remaining is not None:
+                    remaining -= len(block)
                 yield block
 
-    headers = {"ETag": f'"{digest}"'}
     if filename:
         headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return StreamingResponse(chunks(), media_type="application/octet-stream", headers=headers)
+    return StreamingResponse(
+        chunks(), status_code=status, media_type="application/octet-stream", headers=headers
+    )
+
+
+def parse_range(header: str | None) -> tuple[int, int] | None:
+    """``bytes=first-last`` (one range, both ends given) or ``None`` for the whole blob."""
+    if not header:
+        return None
+    unit, _, spec = header.partition("=")
+    first, _, last = spec.partition("-")
+    if (
+        unit.strip() != "bytes"
+        or not first.isdigit()
+        or not last.isdigit()
+        or int(last) < int(first)
+    ):
+        raise InvalidInput(f"unsupported Range {header!r}; send 'bytes=FIRST-LAST'")
+    return int(first), int(last)
 
 
 @router.get("/blobs")
@@ -54,8 +92,12 @@ def head_blob(digest: str, ws: Workspace = Depends(workspace)) -> Response:
 
 
 @router.get("/blobs/{digest}")
-def get_blob(digest: str, ws: Workspace = Depends(workspace)) -> StreamingResponse:
-    return stream_blob(ws, check_digest(digest))
+def get_blob(
+    digest: str,
+    range_: str | None = Header(default=None, alias="Range"),
+    ws: Workspace = Depends(workspace),
+) -> StreamingResponse:
+    return stream_blob(ws, check_digest(digest), byte_range=parse_range(range_))
 
 
 @router.put("/blobs/{digest}")
