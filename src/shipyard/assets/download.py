@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from shipyard.blobs.integrity import check_bytes, save_verified
 from shipyard.blobs.ranges import read_range
 from shipyard.core.errors import InvalidInput, NotFound
 from shipyard.store.validation import check_artifact_path
 from shipyard.workspace import Workspace, current_workspace
-
-_CHUNK = 1 << 20
 
 
 def download_version(
@@ -34,14 +33,14 @@ def download_version(
         target = (root / check_artifact_path(f.path)).resolve()
         if not target.is_relative_to(root):
             raise InvalidInput(f"file path {f.path!r} escapes {root}")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.part")
+        what = f"{ref} file {f.path!r}"
         if f.pack_digest is not None:  # a small packed file: fetch only its slice
-            tmp.write_bytes(read_range(ws.blobs, f.pack_digest, f.pack_offset or 0, f.size))
+            data = read_range(ws.blobs, f.pack_digest, f.pack_offset or 0, f.size)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.part")
+            tmp.write_bytes(check_bytes(data, f.digest, what))
+            tmp.replace(target)
         else:
-            with ws.blobs.open(f.digest) as src, tmp.open("wb") as out:
-                while chunk := src.read(_CHUNK):
-                    out.write(chunk)
-        tmp.replace(target)
+            save_verified(ws.blobs, f.digest, target, what)
         written.append(target)
     return written

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from shipyard.blobs.integrity import check_bytes, open_verified
 from shipyard.blobs.ranges import read_range
 from shipyard.core.errors import NotFound
 from shipyard.core.refs import AssetRef, parse_ref
@@ -70,13 +71,19 @@ def use(
 
 
 def read_file(version: AssetVersion, path: str, *, workspace: Workspace | None = None) -> BinaryIO:
-    """One file of a version, without fetching the others (packed files are read by range)."""
+    """One file of a version, checked against its digest, without fetching the others.
+
+    Packed files are read by range. A file whose bytes no longer match the
+    recorded digest raises ``StoreError`` rather than being used.
+    """
     ws = workspace or current_workspace()
     for f in ws.store.assets.files(version.ref):
         if f.path == path:
+            what = f"{version.ref} file {path!r}"
             if f.pack_digest is None:
-                return ws.blobs.open(f.digest)
-            return io.BytesIO(read_range(ws.blobs, f.pack_digest, f.pack_offset or 0, f.size))
+                return open_verified(ws.blobs, f.digest, what)
+            data = read_range(ws.blobs, f.pack_digest, f.pack_offset or 0, f.size)
+            return io.BytesIO(check_bytes(data, f.digest, what))
     raise NotFound(f"{version.ref} has no file {path!r}")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from shipyard.blobs.integrity import save_verified
 from shipyard.core.errors import InvalidInput, NotFound
 from shipyard.store.records import ArtifactEntry
 from shipyard.store.validation import check_artifact_path
@@ -64,11 +65,8 @@ def download(
         target = (root / check_artifact_path(entry.path)).resolve()
         if not target.is_relative_to(root):
             raise InvalidInput(f"artifact path {entry.path!r} escapes {root}")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.part")
-        with ws.blobs.open(entry.digest) as src, tmp.open("wb") as out:
-            while chunk := src.read(1 << 20):
-                out.write(chunk)
-        tmp.replace(target)
+        save_verified(
+            ws.blobs, entry.digest, target, f"artifact {entry.path!r} of run {run_id[:8]}"
+        )
         written.append(target)
     return written
