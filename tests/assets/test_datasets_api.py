@@ -13,6 +13,8 @@ import pytest
 import shipyard as sy
 from shipyard.core.errors import InvalidInput, NotFound
 
+pytestmark = pytest.mark.usefixtures("registry_backend")
+
 
 def _credit(rows: int = 5) -> pd.DataFrame:
     return pd.DataFrame(

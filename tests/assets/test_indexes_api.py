@@ -9,6 +9,8 @@ import shipyard as sy
 from shipyard.assets.lineage import lineage_graph
 from shipyard.core.errors import InvalidInput, NotFound
 
+pytestmark = pytest.mark.usefixtures("registry_backend")
+
 
 def test_index_version_metadata_and_lineage() -> None:
     sy.datasets.register(pd.DataFrame({"text": ["a", "b"]}), "docs")

@@ -11,6 +11,8 @@ import shipyard as sy
 from shipyard.core.errors import StoreError
 from shipyard.workspace import current_workspace
 
+pytestmark = pytest.mark.usefixtures("registry_backend")
+
 
 def _tamper(digest: str, data: bytes | None = None) -> None:
     path = Path(current_workspace().settings.blobs) / digest[:2] / digest[2:]

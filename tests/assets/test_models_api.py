@@ -13,6 +13,8 @@ from sklearn.preprocessing import StandardScaler
 import shipyard as sy
 from shipyard.core.errors import Forbidden, InvalidInput
 
+pytestmark = pytest.mark.usefixtures("registry_backend")
+
 
 @pytest.fixture(scope="module")
 def iris() -> tuple[pd.DataFrame, np.ndarray]:

@@ -7,6 +7,8 @@ import pytest
 import shipyard as sy
 from shipyard.core.errors import InvalidInput
 
+pytestmark = pytest.mark.usefixtures("registry_backend")
+
 MESSAGES = [
     {"role": "system", "content": "You answer questions about {{ product }}."},
     {"role": "user", "content": "{{ question }}"},

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 import shipyard as sy
 from shipyard.assets.lineage import lineage_graph
 from shipyard.assets.registry import read_file, register_files, use
 from shipyard.workspace import current_workspace
+
+pytestmark = pytest.mark.usefixtures("registry_backend")
 
 
 def test_runs_and_versions_form_a_lineage_graph() -> None:

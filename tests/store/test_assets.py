@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from shipyard.core.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -142,3 +144,43 @@ def test_packed_files_count_as_references(store: SqlStore) -> None:
 def test_bad_paths_are_refused(store: SqlStore) -> None:
     with pytest.raises(InvalidInput, match=r"\.\."):
         store.assets.register("dataset", "x", [AssetFile("../../etc/passwd", "a" * 64, 1)])
+
+
+def test_concurrent_alias_moves_are_serialized(store_url: str) -> None:
+    """Two clients moving one alias at once: every move lands, in one order, and history tells it."""
+    import threading
+
+    setup = SqlStore(store_url)
+    for i in range(3):
+        setup.assets.register("model", "m", [AssetFile("f", f"{i}" * 64, 1)])
+    setup.close()
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def client(version: int) -> None:
+        s = SqlStore(store_url)  # each client has its own connections
+        try:
+            barrier.wait()
+            for _ in range(10):
+                s.aliases.move(
+                    parse_ref(f"model:m@{version}"), "production", moved_by=f"c{version}"
+                )
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            s.close()
+
+    threads = [threading.Thread(target=client, args=(v,)) for v in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    check = SqlStore(store_url)
+    history = list(reversed(check.aliases.history(parse_ref("model:m"), "production")))
+    assert len(history) == 20
+    assert history[0].from_version is None
+    for before, after in itertools.pairwise(history):
+        assert after.from_version == before.to_version, "each move starts where the last ended"
+    assert check.assets.resolve("model:m@production").version == history[-1].to_version
+    check.close()

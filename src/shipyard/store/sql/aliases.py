@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 
 from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from shipyard.core.clock import now_ms
 from shipyard.core.errors import Forbidden, NotFound
@@ -13,6 +14,8 @@ from shipyard.store.asset_records import Alias, AliasMove
 from shipyard.store.database import Database
 from shipyard.store.sql.assets import _require_asset, _resolve_id
 from shipyard.store.tables import alias_moves, aliases, asset_versions
+
+_RETRIES = 5
 
 
 class SqlAliases:
@@ -39,10 +42,13 @@ class SqlAliases:
             asset_id = _require_asset(conn, ref.kind, ref.name)
             target = _resolve_id(conn, ref)
             to_version = _number(conn, target)
+            # FOR UPDATE serializes concurrent moves of one alias on PostgreSQL
+            # (SQLite's BEGIN IMMEDIATE already does), so each recorded move starts
+            # from where the one before it ended.
             current = conn.execute(
-                select(aliases.c.version_id, aliases.c.protected).where(
-                    aliases.c.asset_id == asset_id, aliases.c.alias == alias
-                )
+                select(aliases.c.version_id, aliases.c.protected)
+                .where(aliases.c.asset_id == asset_id, aliases.c.alias == alias)
+                .with_for_update()
             ).first()
             now = now_ms()
             if current is None:
@@ -72,7 +78,13 @@ class SqlAliases:
             _record(conn, asset_id, move)
             return move
 
-        return self.db.write(work)
+        for attempt in range(_RETRIES):
+            try:
+                return self.db.write(work)
+            except IntegrityError:  # two first moves of a new alias raced; the loser retries
+                if attempt == _RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     def protect(
         self, ref: AssetRef, alias: str, protected: bool = True, moved_by: str | None = None
