@@ -64,3 +64,30 @@ def test_one_packed_file_is_fetched_by_range_not_the_whole_pack(
 
     (written,) = download_version("dataset:docs@1", tmp_path / "out", "77.txt")
     assert written.read_bytes() == b"doc 77" * 100
+
+
+def test_models_indexes_and_aliases_over_http(remote) -> None:
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from shipyard.assets.aliases import move_alias, protect_alias
+    from shipyard.core.errors import Forbidden
+
+    x = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0], "b": [1.0, 0.0, 1.0, 0.0]})
+    model = LogisticRegression().fit(x, [0, 0, 1, 1])
+    v = sy.models.register(model, "m", sample_input=x)
+    np.testing.assert_array_equal(sy.models.load(v.ref).predict(x), model.predict(x))
+
+    move_alias("model:m@1", "production")
+    protect_alias("model:m", "production")
+    with pytest.raises(Forbidden):
+        move_alias("model:m@1", "production")
+    assert sy.models.get("model:m@production").version == 1
+
+    sy.datasets.register(x, "docs")
+    idx = sy.indexes.register("i", embedder="e", chunker="c", source="dataset:docs@1", documents=4)
+    assert idx.metadata["source"] == "dataset:docs@1"
+    assert {(a.kind, a.name) for a in remote.workspace.store.assets.list()} >= {
+        ("model", "m"),
+        ("index", "i"),
+    }
