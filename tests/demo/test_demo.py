@@ -24,3 +24,21 @@ def test_demo_tracks_the_grid_as_nested_runs(capsys) -> None:
     gbm = next(c for c in children if c.params["model"] == "gbm")
     assert len(sy.metric_history(gbm.id, "val_loss")) == gbm.params["n_estimators"]
     assert parents[0].tags["best_run"] in {c.name for c in children}
+
+    # The registry holds the dataset and the best model, linked through the grid run.
+    champion = sy.models.get("model:breast-cancer@champion")
+    assert champion.run_id == parents[0].id
+    assert champion.metadata["run_metrics"]["best_auc"] > 0.9
+    from shipyard.assets.lineage import lineage_graph
+
+    up = lineage_graph(champion.ref, "up")
+    assert "dataset:breast-cancer@1" in up.nodes
+    frame = sy.datasets.load("dataset:breast-cancer@1")
+    predictions = sy.models.load("model:breast-cancer@champion").predict(
+        frame.drop(columns="target")
+    )
+    assert (predictions == frame["target"]).mean() > 0.9
+
+    # Running the demo again adds runs but no new dataset version.
+    assert main(["demo", "--no-serve"]) == 0
+    assert sy.datasets.get("dataset:breast-cancer").version == 1

@@ -38,6 +38,12 @@ def test_nested_runs() -> None:
     assert parent.tags["best"] == "lr=1.0"
 
 
+def test_registry() -> None:
+    nodes = load("registry").main()
+    assert nodes[0] == "model:churn@1" and "dataset:churn@1" in nodes
+    assert sy.models.get("model:churn@production").version == 1
+
+
 @pytest.mark.parametrize("name", sorted(p.stem for p in EXAMPLES.glob("*.py")))
 def test_every_example_runs_as_a_script(name: str, tmp_path: Path) -> None:
     done = subprocess.run(

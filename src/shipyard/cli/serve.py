@@ -76,11 +76,15 @@ def demo(
     """Train a few scikit-learn models on a real dataset, tracked as runs; then open the UI."""
     from shipyard.demo import run_demo
 
-    summary = run_demo()
+    result = run_demo()
     output.table(
         "demo runs (best first)",
         ["run", "model", "accuracy", "f1", "auc"],
-        [(r["name"], r["model"], r["accuracy"], r["f1"], r["auc"]) for r in summary],
+        [(r["name"], r["model"], r["accuracy"], r["f1"], r["auc"]) for r in result.runs],
+    )
+    output.err.print(
+        f"registered {result.dataset} and {result.model} (alias [bold]champion[/]); "
+        f"try: shipyard lineage {result.model} --up"
     )
     if serve_ui:
         serve("127.0.0.1", port, None)

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from shipyard.tracking import api
 from shipyard.tracking.run import ActiveRun
 
 EXPERIMENT = "breast-cancer"
+DATASET = "breast-cancer"
 
 GRID: list[tuple[str, dict[str, Any]]] = [
     ("logreg", {"alpha": 1e-4, "epochs": 40}),
@@ -28,25 +30,43 @@ GRID: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
-def run_demo(progress: bool = True) -> list[dict[str, Any]]:
-    """Train the grid as child runs of one parent run; return a summary, best AUC first."""
+def run_demo(progress: bool = True) -> DemoResult:
+    """Register the dataset, train the grid as child runs of one parent run, register the best.
+
+    The parent run consumes ``dataset:breast-cancer`` and produces
+    ``model:breast-cancer``, whose ``champion`` alias points at the best model,
+    so the lineage reads dataset → run → model.
+    """
     from sklearn.datasets import load_breast_cancer
     from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
-    data = load_breast_cancer()
-    x_train, x_val, y_train, y_val = train_test_split(
-        data.data, data.target, test_size=0.25, random_state=7, stratify=data.target
-    )
-    scaler = StandardScaler().fit(x_train)
-    x_train, x_val = scaler.transform(x_train), scaler.transform(x_val)
+    from shipyard.assets.aliases import move_alias
+    from shipyard.assets.datasets import api as datasets
+    from shipyard.assets.models import api as models
+
+    bunch = load_breast_cancer(as_frame=True)
+    dataset = datasets.register(bunch.frame, DATASET)
     summary: list[dict[str, Any]] = []
+    fitted: dict[str, Any] = {}
     with api.start_run(
         experiment=EXPERIMENT,
         name="grid-search",
-        params={"dataset": "sklearn.datasets.load_breast_cancer", "rows": len(data.target)},
+        params={"dataset": dataset.ref, "rows": dataset.metadata["num_rows"]},
         tags={"demo": "true"},
     ) as parent:
+        frame = datasets.load(dataset.ref)
+        features = frame.drop(columns="target")
+        x_train_df, x_val_df, y_train, y_val = train_test_split(
+            features,
+            frame["target"].to_numpy(),
+            test_size=0.25,
+            random_state=7,
+            stratify=frame["target"],
+        )
+        scaler = StandardScaler().fit(x_train_df)
+        x_train, x_val = scaler.transform(x_train_df), scaler.transform(x_val_df)
         for family, params in _progress(GRID, progress):
             with api.start_run(
                 name=f"{family}-{_slug(params)}",
@@ -54,12 +74,27 @@ def run_demo(progress: bool = True) -> list[dict[str, Any]]:
                 tags={"family": family},
             ) as run:
                 model = TRAINERS[family](run, params, x_train, y_train, x_val, y_val)
-                scores = _score(run, model, x_val, y_val, list(data.target_names))
+                scores = _score(run, model, x_val, y_val, list(bunch.target_names))
                 summary.append({"name": run.name, "model": family, **scores})
+                fitted[run.name] = model
         best = max(summary, key=lambda s: float(s["auc"]))
         parent.log_metrics({"best_auc": float(best["auc"]), "best_f1": float(best["f1"])})
         parent.set_tag("best_run", str(best["name"]))
-    return sorted(summary, key=lambda s: -float(s["auc"]))
+        pipeline = Pipeline([("scale", scaler), ("model", fitted[str(best["name"])])])
+        version = models.register(pipeline, DATASET, sample_input=x_val_df.head(5))
+        move_alias(version.ref, "champion")
+    return DemoResult(
+        runs=sorted(summary, key=lambda s: -float(s["auc"])),
+        dataset=dataset.ref,
+        model=version.ref,
+    )
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    runs: list[dict[str, Any]]
+    dataset: str
+    model: str
 
 
 def _progress(
