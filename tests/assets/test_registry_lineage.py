@@ -49,3 +49,13 @@ def test_reading_one_file_of_a_version() -> None:
     again, created_again = register_files("dataset", "docs", {"a.txt": b"alpha", "b.txt": b"beta"})
     assert not created_again and again.version == 1
     assert current_workspace().store.assets.resolve("dataset:docs").version == 1
+
+
+def test_a_huge_fan_out_is_capped() -> None:
+    raw, _ = register_files("dataset", "raw", {"d.csv": b"x"})
+    for i in range(12):
+        with sy.start_run(name=f"reader-{i}"):
+            use(raw.ref)
+    down = lineage_graph(raw.ref, "down", max_nodes=5)
+    assert len(down.nodes) == 5
+    assert all(a in down.nodes and b in down.nodes for a, b, _ in down.edges)

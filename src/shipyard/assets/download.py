@@ -7,7 +7,8 @@ from pathlib import Path
 
 from shipyard.blobs.integrity import check_bytes, save_verified
 from shipyard.blobs.ranges import read_range
-from shipyard.core.errors import InvalidInput, NotFound
+from shipyard.core.errors import NotFound
+from shipyard.core.local_paths import local_target, under_prefix
 from shipyard.store.validation import check_artifact_path
 from shipyard.workspace import Workspace, current_workspace
 
@@ -24,15 +25,12 @@ def download_version(
     files = ws.store.assets.files(ref)
     if path:
         wanted = check_artifact_path(path)
-        files = [f for f in files if f.path == wanted or f.path.startswith(wanted + "/")]
+        files = under_prefix(files, wanted)
         if not files:
             raise NotFound(f"{ref} has no file {path!r}")
-    root = Path(dst).resolve()
     written = []
     for f in files:
-        target = (root / check_artifact_path(f.path)).resolve()
-        if not target.is_relative_to(root):
-            raise InvalidInput(f"file path {f.path!r} escapes {root}")
+        target = local_target(Path(dst), check_artifact_path(f.path))
         what = f"{ref} file {f.path!r}"
         if f.pack_digest is not None:  # a small packed file: fetch only its slice
             data = read_range(ws.blobs, f.pack_digest, f.pack_offset or 0, f.size)

@@ -35,9 +35,18 @@ class LineageGraph:
 
 
 def lineage_graph(
-    ref: str, direction: Direction = "up", depth: int = 10, *, workspace: Workspace | None = None
+    ref: str,
+    direction: Direction = "up",
+    depth: int = 10,
+    *,
+    max_nodes: int = 500,
+    workspace: Workspace | None = None,
 ) -> LineageGraph:
-    """Breadth-first over lineage edges, up to ``depth`` steps; edges point from cause to effect."""
+    """Breadth-first over lineage edges, up to ``depth`` steps and ``max_nodes`` nodes.
+
+    Edges point from cause to effect. The node cap keeps a version with a
+    huge fan-out (a dataset read by thousands of runs) cheap to show.
+    """
     ws = workspace or current_workspace()
     root = ws.store.assets.resolve(ref).ref
     graph = LineageGraph(root=root, direction=direction, nodes=[root])
@@ -52,10 +61,12 @@ def lineage_graph(
         else:
             edges = ws.store.lineage.edges(versions=[node])
         for src, dst, rel in _steps(edges, node, direction):
+            nxt = src if direction == "up" else dst
+            if nxt not in seen and len(graph.nodes) >= max_nodes:
+                continue
             edge = (src, dst, rel)
             if edge not in graph.edges:
                 graph.edges.append(edge)
-            nxt = src if direction == "up" else dst
             if nxt not in seen:
                 seen.add(nxt)
                 graph.nodes.append(nxt)

@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 
 from shipyard.blobs.integrity import save_verified
-from shipyard.core.errors import InvalidInput, NotFound
+from shipyard.core.errors import NotFound
+from shipyard.core.local_paths import local_target, under_prefix
 from shipyard.store.records import ArtifactEntry
 from shipyard.store.validation import check_artifact_path
 from shipyard.workspace import Workspace
@@ -56,15 +57,12 @@ def download(
     entries = ws.store.artifacts.list(run_id)
     if path:
         wanted = check_artifact_path(path)
-        entries = [e for e in entries if e.path == wanted or e.path.startswith(wanted + "/")]
+        entries = under_prefix(entries, wanted)
         if not entries:
             raise NotFound(f"run {run_id[:8]} has no artifact {path!r}")
-    root = Path(dst).resolve()
     written = []
     for entry in entries:
-        target = (root / check_artifact_path(entry.path)).resolve()
-        if not target.is_relative_to(root):
-            raise InvalidInput(f"artifact path {entry.path!r} escapes {root}")
+        target = local_target(Path(dst), check_artifact_path(entry.path))
         save_verified(
             ws.blobs, entry.digest, target, f"artifact {entry.path!r} of run {run_id[:8]}"
         )

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from shipyard.server.pages import compare, experiments, login, runs, static
+from shipyard.server.pages import assets, compare, experiments, login, runs, static
 from shipyard.server.pages.nav import NAV, NavLink
 
 __all__ = ["AREAS", "NAV", "NavLink", "mount"]
 
-AREAS = (login, experiments, runs, compare)
+AREAS = (login, experiments, runs, compare, assets)
 
 
 def mount(app: FastAPI) -> None:
