@@ -6,10 +6,11 @@ Layout of this package:
 - ``render``: the Jinja environment; every page renders through ``render()``.
 - ``routing``: ``page_router()``; its routes turn errors into HTML pages and
   a missing token into a redirect to ``/ui/login``.
-- one module per area (``experiments``, ``runs``, ``compare``, ``login``),
-  each with a ``router``; ``static`` serves ``/static/``.
+- one module per area (``experiments``, ``runs``, ``compare``, ``login``,
+  ``assets``), each with a ``router``; ``static`` serves ``/static/``;
+  ``lineage``, ``graph_layout`` and ``graph_routing`` draw lineage as SVG.
 
-A later area (models, datasets, deployments, …) adds a module with a
+A later area (pipelines, deployments, the gateway, …) adds a module with a
 ``router``, lists it in ``AREAS`` and appends its links to ``NAV``.
 """
 
