@@ -112,3 +112,10 @@ def test_bad_input_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(InvalidInput, match="no files"):
         sy.datasets.register(tmp_path / "empty", "x")
+
+
+def test_a_parquet_file_pandas_wrote_is_the_same_content_as_its_frame(tmp_path: Path) -> None:
+    df = pd.DataFrame({"a": [1, 2], "c": pd.Categorical(["x", "y"]), "s": ["p", "q"]})
+    df.to_parquet(tmp_path / "f.parquet", index=False)
+    assert sy.datasets.register(df, "t").version == 1
+    assert sy.datasets.register(tmp_path / "f.parquet", "t").version == 1

@@ -77,7 +77,7 @@ def read_file(version: AssetVersion, path: str, *, workspace: Workspace | None =
     recorded digest raises ``StoreError`` rather than being used.
     """
     ws = workspace or current_workspace()
-    for f in ws.store.assets.files(version.ref):
+    for f in ws.store.assets.files(version.ref, path):
         if f.path == path:
             what = f"{version.ref} file {path!r}"
             if f.pack_digest is None:

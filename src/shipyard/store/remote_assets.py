@@ -59,8 +59,9 @@ class RemoteAssets:
         out = self.api.request("GET", "/api/v1/assets/versions", params={"ref": f"{kind}:{name}"})
         return [AssetVersion.from_dict(v) for v in out["versions"]]
 
-    def files(self, ref: str | AssetRef) -> builtins.list[AssetFile]:
-        out = self.api.request("GET", "/api/v1/assets/files", params={"ref": str(ref)})
+    def files(self, ref: str | AssetRef, path: str | None = None) -> builtins.list[AssetFile]:
+        params = {"ref": str(ref), **({"path": path} if path is not None else {})}
+        out = self.api.request("GET", "/api/v1/assets/files", params=params)
         return [AssetFile.from_dict(f) for f in out["files"]]
 
     def delete(self, ref: str | AssetRef, *, whole_asset: bool = False) -> None:

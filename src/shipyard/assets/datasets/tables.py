@@ -187,15 +187,26 @@ def _checked(table: pa.Table) -> pa.Table:
 
 
 def _canonical(table: pa.Table) -> pa.Table:
-    """One physical type per logical type, so equal content stores as equal bytes.
+    """One physical type per logical type and no writer metadata, so equal content is equal bytes.
 
     pandas 3 and polars hand over ``large_string``, Arrow and CSV readers
-    ``string``: the values are the same, and a registry that made a new
-    version for that difference would be wrong about "identical content".
+    ``string``; a Parquet file pandas wrote carries pandas' own metadata
+    (with its version). The values are the same, and a registry that made a
+    new version for those differences would be wrong about "identical content".
     """
-    narrow = {pa.large_string(): pa.string(), pa.large_binary(): pa.binary()}
-    fields = [pa.field(f.name, narrow.get(f.type, f.type), f.nullable) for f in table.schema]
+    fields = [pa.field(f.name, _narrow(f.type), f.nullable) for f in table.schema]
     schema = pa.schema(fields)
-    if schema.equals(table.schema.remove_metadata()):
+    if schema.equals(table.schema) and not table.schema.metadata:
         return table
-    return table.cast(schema)
+    bare = table.replace_schema_metadata(None)
+    return bare if schema.equals(bare.schema) else bare.cast(schema)
+
+
+def _narrow(kind: pa.DataType) -> pa.DataType:
+    if kind == pa.large_string():
+        return pa.string()
+    if kind == pa.large_binary():
+        return pa.binary()
+    if pa.types.is_dictionary(kind):
+        return pa.dictionary(kind.index_type, _narrow(kind.value_type), kind.ordered)
+    return kind

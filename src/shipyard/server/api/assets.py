@@ -95,8 +95,10 @@ def resolve(ref: str, ws: Workspace = Depends(workspace)) -> dict[str, Any]:
 
 
 @router.get("/assets/files")
-def list_files(ref: str, ws: Workspace = Depends(workspace)) -> dict[str, Any]:
-    return {"files": [f.to_dict() for f in ws.store.assets.files(ref)]}
+def list_files(
+    ref: str, path: str | None = None, ws: Workspace = Depends(workspace)
+) -> dict[str, Any]:
+    return {"files": [f.to_dict() for f in ws.store.assets.files(ref, path)]}
 
 
 @router.delete("/assets", status_code=204)

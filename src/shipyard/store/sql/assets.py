@@ -166,15 +166,15 @@ class SqlAssets:
             ).scalars()
             return _load(conn, builtins.list(ids))
 
-    def files(self, ref: str | AssetRef) -> builtins.list[AssetFile]:
+    def files(self, ref: str | AssetRef, path: str | None = None) -> builtins.list[AssetFile]:
+        """The version's files in path order, or only the one at ``path`` (an indexed lookup)."""
         parsed = parse_ref(ref) if isinstance(ref, str) else ref
         with self.db.read() as conn:
             version_id = _resolve_id(conn, parsed)
-            rows = conn.execute(
-                select(asset_files)
-                .where(asset_files.c.version_id == version_id)
-                .order_by(asset_files.c.path)
-            ).all()
+            stmt = select(asset_files).where(asset_files.c.version_id == version_id)
+            if path is not None:
+                stmt = stmt.where(asset_files.c.path == path)
+            rows = conn.execute(stmt.order_by(asset_files.c.path)).all()
         return [AssetFile(r.path, r.digest, r.size, r.pack_digest, r.pack_offset) for r in rows]
 
     def delete(self, ref: str | AssetRef, *, whole_asset: bool = False) -> None:
