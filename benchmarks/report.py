@@ -2,9 +2,10 @@
 
     python benchmarks/report.py RESULTS.jsonl [--out benchmarks/results.json]
 
-Standard library only. Ratios are shipyard / MLflow of the reported values;
+Standard library only. Ratios are shipyard / peer of the reported values (the
+peer is MLflow for the tracking benchmarks, DVC for the registry ones);
 "shipyard speed-up" turns that into "how many times faster", whichever way
-the unit points (points/s: higher is better; ms and s: lower is better).
+the unit points (points/s, MB/s: higher is better; ms and s: lower is better).
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 
 # (bench, metric, label, unit, higher_is_better, target)
+# higher_is_better None: a size, not a speed (no speed-up shown).
 # target: ("speedup", x) = shipyard at least x times faster; ("max", v) = shipyard value below v.
-ROWS: list[tuple[str, str, str, str, bool, tuple[str, float] | None]] = [
+Row = tuple[str, str, str, str, bool | None, tuple[str, float] | None]
+ROWS: list[Row] = [
     (
         "log_metric",
         "value",
@@ -45,6 +48,61 @@ ROWS: list[tuple[str, str, str, str, bool, tuple[str, float] | None]] = [
         None,
     ),
     ("create_runs", "value", "(extra) create small runs via the API", "runs/s", True, None),
+]
+
+TABLE = "table 1M rows: "
+FOLDER = "folder 10k files: "
+REGISTRY_ROWS: list[Row] = [
+    (
+        "registry_table",
+        "register_s",
+        TABLE + "register (DVC: write + add + push)",
+        "s",
+        False,
+        None,
+    ),
+    ("registry_table", "value", TABLE + "register", "MB/s", True, None),
+    ("registry_table", "dedupe_s", TABLE + "register the identical table again", "s", False, None),
+    (
+        "registry_table",
+        "load_pandas_s",
+        TABLE + "load as pandas (DVC: pull + read)",
+        "s",
+        False,
+        None,
+    ),
+    ("registry_table", "load_pandas_mb_per_s", TABLE + "load as pandas", "MB/s", True, None),
+    (
+        "registry_table",
+        "load_arrow_s",
+        TABLE + "load as Arrow (DVC: pull + read)",
+        "s",
+        False,
+        None,
+    ),
+    ("registry_table", "load_arrow_mb_per_s", TABLE + "load as Arrow", "MB/s", True, None),
+    ("registry_table", "parquet_mb", TABLE + "Parquet file stored", "MB", None, None),
+    ("registry_folder", "register_s", FOLDER + "register (DVC: add + push)", "s", False, None),
+    ("registry_folder", "value", FOLDER + "register", "files/s", True, None),
+    ("registry_folder", "register_mb_per_s", FOLDER + "register", "MB/s", True, None),
+    ("registry_folder", "dedupe_s", FOLDER + "register it again, unchanged", "s", False, None),
+    (
+        "registry_folder",
+        "download_s",
+        FOLDER + "download to a folder (DVC: pull)",
+        "s",
+        False,
+        None,
+    ),
+    ("registry_folder", "download_files_per_s", FOLDER + "download", "files/s", True, None),
+    ("registry_folder", "download_mb_per_s", FOLDER + "download", "MB/s", True, None),
+    ("registry_folder", "one_file_ms", FOLDER + "read one file (DVC: pull it)", "ms", False, None),
+]
+
+# (section, peer tool, peer name, rows)
+SECTIONS: list[tuple[str, str, str, list[Row]]] = [
+    ("tracking", "mlflow", "MLflow", ROWS),
+    ("registry", "dvc", "DVC", REGISTRY_ROWS),
 ]
 
 
@@ -103,42 +161,69 @@ def fmt(v: float | None) -> str:
 
 def table(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str]:
     by = {(r["bench"], r["tool"]): r for r in records}
-    rows = []
-    for bench, metric, label, unit, higher, target in ROWS:
-        sy, ml = by.get((bench, "shipyard")), by.get((bench, "mlflow"))
-        if sy is None and ml is None:
-            continue
-        rows.append(_row(label, unit, higher, target, sy, ml, metric))
-        if bench == "log_metric" and (bench, "mlflow-async") in by:
-            rows.append(
-                _row(
-                    "(a) same, MLflow with async logging on",
-                    unit,
-                    higher,
-                    None,
-                    sy,
-                    by[(bench, "mlflow-async")],
-                    metric,
+    rows: list[dict[str, Any]] = []
+    parts = []
+    for section, peer, peer_name, spec in SECTIONS:
+        mine = []
+        for bench, metric, label, unit, higher, target in spec:
+            sy, other = by.get((bench, "shipyard")), by.get((bench, peer))
+            if sy is None and other is None:
+                continue
+            mine.append(_row(label, unit, higher, target, sy, other, metric, peer))
+            if bench == "log_metric" and (bench, "mlflow-async") in by:
+                mine.append(
+                    _row(
+                        "(a) same, MLflow with async logging on",
+                        unit,
+                        higher,
+                        None,
+                        sy,
+                        by[(bench, "mlflow-async")],
+                        metric,
+                        peer,
+                    )
                 )
-            )
+        if not mine:
+            continue
+        for r in mine:
+            r["section"] = section
+        rows.extend(mine)
+        targets = any(row[5] for row in spec)
+        parts.append((section, peer_name, _markdown(mine, peer, peer_name, targets)))
+    if len(parts) == 1:
+        return rows, parts[0][2]
+    return rows, "\n\n".join(
+        f"{section}, shipyard vs {name}:\n\n{md}" for section, name, md in parts
+    )
+
+
+def _markdown(rows: list[dict[str, Any]], peer: str, peer_name: str, targets: bool) -> str:
+    head = (
+        f"| Benchmark | Unit | shipyard | {peer_name} | shipyard/{peer_name} | shipyard speed-up |"
+    )
     lines = [
-        "| Benchmark | Unit | shipyard | MLflow | shipyard/MLflow | shipyard speed-up | Target |",
-        "|---|---|---:|---:|---:|---:|---|",
+        head + (" Target |" if targets else ""),
+        "|---|---|---:|---:|---:|---:|" + ("---|" if targets else ""),
     ]
     for r in rows:
-        lines.append(
-            f"| {r['benchmark']} | {r['unit']} | {fmt(r['shipyard'])} | {fmt(r['mlflow'])} | "
-            f"{fmt(r['ratio'])} | {fmt(r['speedup']) + '×' if r['speedup'] else 'n/a'} | "
-            f"{r['target'] or ''} |"
+        speedup = "" if r["higher"] is None else "n/a"
+        if r["speedup"]:
+            speedup = fmt(r["speedup"]) + "×"
+        line = (
+            f"| {r['benchmark']} | {r['unit']} | {fmt(r['shipyard'])} | {fmt(r[peer])} | "
+            f"{fmt(r['ratio'])} | {speedup} |"
         )
-    return rows, "\n".join(lines)
+        lines.append(line + (f" {r['target'] or ''} |" if targets else ""))
+    return "\n".join(lines)
 
 
-def _row(label, unit, higher, target, sy, ml, metric) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _row(label, unit, higher, target, sy, other, metric, peer) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     a = sy.get(metric) if sy else None
-    b = ml.get(metric) if ml else None
+    b = other.get(metric) if other else None
     ratio = a / b if a and b else None
-    speedup = None if ratio is None else (ratio if higher else 1 / ratio)
+    speedup = None
+    if ratio is not None and higher is not None:
+        speedup = ratio if higher else 1 / ratio
     verdict = None
     if target is not None:
         kind, bound = target
@@ -152,9 +237,10 @@ def _row(label, unit, higher, target, sy, ml, metric) -> dict[str, Any]:  # type
         "benchmark": label,
         "unit": unit,
         "shipyard": a,
-        "mlflow": b,
+        peer: b,
         "ratio": ratio,
         "speedup": speedup,
+        "higher": higher,
         "target": verdict,
     }
 
@@ -176,7 +262,7 @@ def main() -> None:
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "machine": machine(),
         "shipyard": {"version": versions.get("shipyard"), **git_state()},
-        "mlflow": {"version": versions.get("mlflow")},
+        **{peer: {"version": versions[peer]} for _, peer, _, _ in SECTIONS if peer in versions},
         "failed": args.failed.split(),
         "table": rows,
         "markdown": md,
@@ -185,8 +271,11 @@ def main() -> None:
     if args.out:
         args.out.write_text(json.dumps(result, indent=2) + "\n")
     m = result["machine"]
+    peers = ", ".join(
+        f"{name} {versions[peer]}" for _, peer, name, _ in SECTIONS if peer in versions
+    )
     print(
-        f"\nshipyard {versions.get('shipyard')} vs MLflow {versions.get('mlflow')} on "
+        f"\nshipyard {versions.get('shipyard')} vs {peers or 'nothing'} on "
         f"{m['nproc']} x {m['cpu']}, {m['ram_gb']} GB RAM, Python {m['python']}, {result['date']}\n"
     )
     print(md)

@@ -1,19 +1,49 @@
 #!/usr/bin/env bash
-# Side-by-side benchmarks of shipyard and MLflow on this machine.
+# Side-by-side benchmarks on this machine: shipyard's tracking vs MLflow, its registry vs DVC.
 #
-#   bash benchmarks/run.sh                      # everything (~10-15 min), writes benchmarks/results.json
+#   bash benchmarks/run.sh                      # everything (~15-20 min), writes benchmarks/results.json
 #   bash benchmarks/run.sh search_runs          # only some benchmarks (table only, no results.json)
+#   bash benchmarks/run.sh registry_table registry_folder    # the registry ones (~5 min)
 #
 # Environment:
 #   MLFLOW_PYTHON    an interpreter that already has mlflow==3.17.2 (skips creating the venv)
+#   DVC_PYTHON       an interpreter that already has dvc==3.67.1 (skips creating the venv)
 #   SHIPYARD_PYTHON  the interpreter with shipyard installed (default: <repo>/.venv/bin/python)
 #   BENCH_TMPDIR     where the throw-away stores go (default: the system temp folder)
+#   BENCH_RESULTS    write the results file here (default: benchmarks/results.json for a
+#                    full run, none for a partial one)
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(dirname "$HERE")"
 MLFLOW_VERSION="3.17.2"
-ALL=(log_metric log_metrics search_runs import_time create_runs)
+DVC_VERSION="3.67.1"
+TRACKING=(log_metric log_metrics search_runs import_time create_runs)
+REGISTRY=(registry_table registry_folder)
+ALL=("${TRACKING[@]}" "${REGISTRY[@]}")
+
+script_for() {  # tracking/NAME.py or registry/NAME.py
+    local d
+    for d in tracking registry; do
+        if [[ -f "$HERE/$d/$1.py" ]]; then echo "$HERE/$d/$1.py"; return 0; fi
+    done
+    return 1
+}
+
+# -- what to run -------------------------------------------------------------------------
+if [[ $# -gt 0 ]]; then
+    BENCHES=("$@")
+    for b in "${BENCHES[@]}"; do
+        script_for "$b" >/dev/null || { echo "error: no benchmark $b (have: ${ALL[*]})" >&2; exit 2; }
+    done
+else
+    BENCHES=("${ALL[@]}")
+fi
+NEED_MLFLOW=0
+NEED_DVC=0
+for b in "${BENCHES[@]}"; do
+    if [[ "$(script_for "$b")" == */registry/* ]]; then NEED_DVC=1; else NEED_MLFLOW=1; fi
+done
 
 # -- interpreters ----------------------------------------------------------------------
 SHIPYARD_PYTHON="${SHIPYARD_PYTHON:-$REPO/.venv/bin/python}"
@@ -26,7 +56,9 @@ fi
 has_mlflow() {
     "$1" -c "import sys, mlflow; sys.exit(mlflow.__version__ != '$MLFLOW_VERSION')" 2>/dev/null
 }
-if [[ -n "${MLFLOW_PYTHON:-}" ]]; then
+if [[ $NEED_MLFLOW == 0 ]]; then
+    MLFLOW_PYTHON=""
+elif [[ -n "${MLFLOW_PYTHON:-}" ]]; then
     if ! has_mlflow "$MLFLOW_PYTHON"; then
         echo "error: MLFLOW_PYTHON=$MLFLOW_PYTHON does not have mlflow==$MLFLOW_VERSION" >&2
         exit 2
@@ -42,19 +74,34 @@ else
     fi
 fi
 
-# -- what to run -------------------------------------------------------------------------
-if [[ $# -gt 0 ]]; then
-    BENCHES=("$@")
-    for b in "${BENCHES[@]}"; do
-        [[ -f "$HERE/tracking/$b.py" ]] || { echo "error: no benchmark $b (have: ${ALL[*]})" >&2; exit 2; }
-    done
+# DVC is only ever run as a command (DVC_PYTHON -m dvc, or the dvc script beside it); the
+# registry scripts themselves run under SHIPYARD_PYTHON, which has numpy, pandas and pyarrow.
+has_dvc() {
+    "$1" -c "import sys, dvc; sys.exit(dvc.__version__ != '$DVC_VERSION')" 2>/dev/null
+}
+if [[ $NEED_DVC == 0 ]]; then
+    DVC_PYTHON=""
+elif [[ -n "${DVC_PYTHON:-}" ]]; then
+    if ! has_dvc "$DVC_PYTHON"; then
+        echo "error: DVC_PYTHON=$DVC_PYTHON does not have dvc==$DVC_VERSION" >&2
+        exit 2
+    fi
 else
-    BENCHES=("${ALL[@]}")
+    VENV="$HERE/.venv-dvc"
+    DVC_PYTHON="$VENV/bin/python"
+    if ! has_dvc "$DVC_PYTHON"; then
+        echo "creating $VENV with dvc==$DVC_VERSION (a few minutes, once)" >&2
+        python3 -m venv "$VENV"
+        "$VENV/bin/python" -m pip install --quiet "dvc==$DVC_VERSION"
+        has_dvc "$DVC_PYTHON" || { echo "error: dvc install failed" >&2; exit 2; }
+    fi
 fi
+export DVC_PYTHON DVC_NO_ANALYTICS=1
 
 tools_for() {
     case "$1" in
         log_metric) echo "shipyard mlflow mlflow-async" ;;
+        registry_*) echo "shipyard dvc" ;;
         *) echo "shipyard mlflow" ;;
     esac
 }
@@ -71,12 +118,15 @@ FAILED=()
 START=$SECONDS
 for bench in "${BENCHES[@]}"; do
     for tool in $(tools_for "$bench"); do
-        if [[ "$tool" == shipyard ]]; then py="$SHIPYARD_PYTHON"; else py="$MLFLOW_PYTHON"; fi
+        case "$tool" in
+            shipyard | dvc) py="$SHIPYARD_PYTHON" ;;
+            *) py="$MLFLOW_PYTHON" ;;
+        esac
         log="$WORK/logs/$bench-$tool.log"
         t0=$SECONDS
-        printf '%-12s %-13s ' "$bench" "$tool" >&2
+        printf '%-16s %-13s ' "$bench" "$tool" >&2
         # fresh interpreter per benchmark and tool, run from a neutral folder
-        if (cd "${TMPDIR:-/tmp}" && "$py" "$HERE/tracking/$bench.py" --tool "$tool") \
+        if (cd "${TMPDIR:-/tmp}" && "$py" "$(script_for "$bench")" --tool "$tool") \
             >"$WORK/out.json" 2>"$log" && grep -q '^{' "$WORK/out.json"; then
             grep '^{' "$WORK/out.json" | tail -n 1 >>"$JSONL"
             printf 'ok   %4ds\n' $((SECONDS - t0)) >&2
@@ -89,6 +139,10 @@ done
 echo "total $((SECONDS - START)) s" >&2
 
 OUT=()
-if [[ $# -eq 0 ]]; then OUT=(--out "$HERE/results.json"); fi
+if [[ -n "${BENCH_RESULTS:-}" ]]; then
+    OUT=(--out "$BENCH_RESULTS")
+elif [[ $# -eq 0 ]]; then
+    OUT=(--out "$HERE/results.json")
+fi
 "$SHIPYARD_PYTHON" "$HERE/report.py" "$JSONL" "${OUT[@]}" --failed "${FAILED[*]:-}"
 [[ ${#FAILED[@]} -eq 0 ]]
