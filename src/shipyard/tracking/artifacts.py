@@ -7,7 +7,7 @@ from pathlib import Path
 
 from shipyard.blobs.integrity import save_verified
 from shipyard.core.errors import NotFound
-from shipyard.core.local_paths import local_target, under_prefix
+from shipyard.core.local_paths import LocalFolder, under_prefix
 from shipyard.store.records import ArtifactEntry
 from shipyard.store.validation import check_artifact_path
 from shipyard.workspace import Workspace
@@ -60,9 +60,10 @@ def download(
         entries = under_prefix(entries, wanted)
         if not entries:
             raise NotFound(f"run {run_id[:8]} has no artifact {path!r}")
+    folder = LocalFolder(Path(dst))
     written = []
     for entry in entries:
-        target = local_target(Path(dst), check_artifact_path(entry.path))
+        target = folder.target(check_artifact_path(entry.path))
         save_verified(
             ws.blobs, entry.digest, target, f"artifact {entry.path!r} of run {run_id[:8]}"
         )
