@@ -57,13 +57,20 @@ def register_files(
     )
 
 
+def resolve(
+    ref: str | AssetRef, kind: str | None = None, *, workspace: Workspace | None = None
+) -> AssetVersion:
+    """The version a reference names (``kind`` fills in a missing ``KIND:``); records nothing."""
+    ws = workspace or current_workspace()
+    return ws.store.assets.resolve(parse_ref(ref, kind) if isinstance(ref, str) else ref)
+
+
 def use(
     ref: str | AssetRef, kind: str | None = None, *, workspace: Workspace | None = None
 ) -> AssetVersion:
     """Resolve a reference for reading; inside a run, record that the run consumed it."""
     ws = workspace or current_workspace()
-    parsed = parse_ref(ref, kind) if isinstance(ref, str) else ref
-    version = ws.store.assets.resolve(parsed)
+    version = resolve(ref, kind, workspace=ws)
     run = active_run()
     if run is not None and run.ws is ws:
         ws.store.lineage.record("consumed", version.ref, run_id=run.id)

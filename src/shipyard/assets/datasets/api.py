@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
-from shipyard.assets.registry import read_file, register_files, use
+from shipyard.assets.registry import read_file, register_files, resolve, use
 from shipyard.core.errors import InvalidInput
 from shipyard.core.refs import AssetRef
 from shipyard.store.asset_records import AssetFile, AssetVersion
@@ -114,10 +114,7 @@ def open_file(ref: str | AssetRef, path: str, *, workspace: Workspace | None = N
 
 def get(ref: str | AssetRef, *, workspace: Workspace | None = None) -> AssetVersion:
     """The version record (schema, row count and statistics are in ``.metadata``)."""
-    ws = workspace or current_workspace()
-    from shipyard.core.refs import parse_ref
-
-    return ws.store.assets.resolve(parse_ref(ref, "dataset") if isinstance(ref, str) else ref)
+    return resolve(ref, "dataset", workspace=workspace)
 
 
 def diff(

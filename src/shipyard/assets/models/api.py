@@ -21,8 +21,8 @@ from shipyard.assets.models.flavors.protocol import Trust
 from shipyard.assets.models.loaded import LoadedModel
 from shipyard.assets.models.model_folder import model_from_metadata, save_model
 from shipyard.assets.models.signature import Signature
-from shipyard.assets.registry import register_files, use
-from shipyard.core.refs import AssetRef, parse_ref
+from shipyard.assets.registry import register_files, resolve, use
+from shipyard.core.refs import AssetRef
 from shipyard.store.asset_records import AssetVersion
 from shipyard.tracking.api import active_run
 from shipyard.workspace import Workspace, current_workspace
@@ -75,5 +75,4 @@ def load(
 
 def get(ref: str | AssetRef, *, workspace: Workspace | None = None) -> AssetVersion:
     """The version record: flavor, signature, requirements and run metrics are in ``.metadata``."""
-    ws = workspace or current_workspace()
-    return ws.store.assets.resolve(parse_ref(ref, "model") if isinstance(ref, str) else ref)
+    return resolve(ref, "model", workspace=workspace)

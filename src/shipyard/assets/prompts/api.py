@@ -14,11 +14,11 @@ from typing import Any
 from shipyard.assets.prompts.diff import diff as diff_specs
 from shipyard.assets.prompts.render import render as render_spec
 from shipyard.assets.prompts.spec import ModelSettings, PromptSpec
-from shipyard.assets.registry import read_file, register_files, use
+from shipyard.assets.registry import read_file, register_files, resolve, use
 from shipyard.core.errors import InvalidInput
-from shipyard.core.refs import AssetRef, parse_ref
+from shipyard.core.refs import AssetRef
 from shipyard.store.asset_records import AssetVersion
-from shipyard.workspace import Workspace, current_workspace
+from shipyard.workspace import Workspace
 
 SPEC_FILE = "prompt.json"
 
@@ -64,9 +64,7 @@ def create(
 
 def get(ref: str | AssetRef, *, workspace: Workspace | None = None) -> PromptSpec:
     """The spec of a prompt version (inside a run, recorded as consumed)."""
-    version = use(ref, "prompt", workspace=workspace)
-    with read_file(version, SPEC_FILE, workspace=workspace) as fh:
-        return PromptSpec.from_dict(json.loads(fh.read().decode("utf-8")))
+    return _spec_of(use(ref, "prompt", workspace=workspace), workspace)
 
 
 def render(
@@ -83,22 +81,14 @@ def diff(
     old: str | AssetRef, new: str | AssetRef, *, workspace: Workspace | None = None
 ) -> list[str]:
     """A unified diff of two prompt versions: messages and settings."""
-    ws = workspace or current_workspace()
-    a_ref = _ref(old)
-    b_ref = _ref(new)
-    a = _read(ws, a_ref)
-    b = _read(ws, b_ref)
-    return diff_specs(a, b, a_name=str(a_ref), b_name=str(b_ref))
+    a = resolve(old, "prompt", workspace=workspace)
+    b = resolve(new, "prompt", workspace=workspace)
+    return diff_specs(_spec_of(a, workspace), _spec_of(b, workspace), a_name=a.ref, b_name=b.ref)
 
 
-def _read(ws: Workspace, ref: AssetRef) -> PromptSpec:
-    version = ws.store.assets.resolve(ref)
-    with read_file(version, SPEC_FILE, workspace=ws) as fh:
+def _spec_of(version: AssetVersion, workspace: Workspace | None) -> PromptSpec:
+    with read_file(version, SPEC_FILE, workspace=workspace) as fh:
         return PromptSpec.from_dict(json.loads(fh.read().decode("utf-8")))
-
-
-def _ref(ref: str | AssetRef) -> AssetRef:
-    return parse_ref(ref, "prompt") if isinstance(ref, str) else ref
 
 
 def _spec(spec: object) -> PromptSpec:

@@ -12,7 +12,7 @@ from shipyard.core.errors import Forbidden, NotFound
 from shipyard.core.refs import AssetRef, check_alias
 from shipyard.store.asset_records import Alias, AliasMove
 from shipyard.store.database import Database
-from shipyard.store.sql.assets import _require_asset, _resolve_id
+from shipyard.store.sql.asset_lookup import require_asset, resolve_version_id
 from shipyard.store.tables import alias_moves, aliases, asset_versions
 
 _RETRIES = 5
@@ -39,8 +39,8 @@ class SqlAliases:
         check_alias(alias)
 
         def work(conn: Connection) -> AliasMove:
-            asset_id = _require_asset(conn, ref.kind, ref.name)
-            target = _resolve_id(conn, ref)
+            asset_id = require_asset(conn, ref.kind, ref.name)
+            target = resolve_version_id(conn, ref)
             to_version = _number(conn, target)
             # FOR UPDATE serializes concurrent moves of one alias on PostgreSQL
             # (SQLite's BEGIN IMMEDIATE already does), so each recorded move starts
@@ -90,7 +90,7 @@ class SqlAliases:
         self, ref: AssetRef, alias: str, protected: bool = True, moved_by: str | None = None
     ) -> Alias:
         def work(conn: Connection) -> Alias:
-            asset_id = _require_asset(conn, ref.kind, ref.name)
+            asset_id = require_asset(conn, ref.kind, ref.name)
             row = _alias_row(conn, asset_id, ref, alias)
             conn.execute(
                 update(aliases)
@@ -106,7 +106,7 @@ class SqlAliases:
 
     def list(self, ref: AssetRef) -> builtins.list[Alias]:
         with self.db.read() as conn:
-            asset_id = _require_asset(conn, ref.kind, ref.name)
+            asset_id = require_asset(conn, ref.kind, ref.name)
             rows = conn.execute(
                 select(aliases, asset_versions.c.version)
                 .join(asset_versions, asset_versions.c.id == aliases.c.version_id)
@@ -117,7 +117,7 @@ class SqlAliases:
 
     def history(self, ref: AssetRef, alias: str | None = None) -> builtins.list[AliasMove]:
         with self.db.read() as conn:
-            asset_id = _require_asset(conn, ref.kind, ref.name)
+            asset_id = require_asset(conn, ref.kind, ref.name)
             stmt = select(alias_moves).where(alias_moves.c.asset_id == asset_id)
             if alias is not None:
                 stmt = stmt.where(alias_moves.c.alias == alias)
@@ -129,7 +129,7 @@ class SqlAliases:
 
     def delete(self, ref: AssetRef, alias: str, moved_by: str | None = None) -> None:
         def work(conn: Connection) -> None:
-            asset_id = _require_asset(conn, ref.kind, ref.name)
+            asset_id = require_asset(conn, ref.kind, ref.name)
             row = _alias_row(conn, asset_id, ref, alias)
             if row.protected:
                 raise Forbidden(f"alias {alias!r} of {ref.base} is protected; unprotect it first")

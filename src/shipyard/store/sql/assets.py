@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-import difflib
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -13,12 +12,18 @@ from sqlalchemy.exc import IntegrityError
 
 from shipyard.core.clock import now_ms
 from shipyard.core.digests import digest_bytes
-from shipyard.core.errors import Conflict, InvalidInput, NotFound
+from shipyard.core.errors import Conflict, InvalidInput
 from shipyard.core.refs import AssetRef, check_asset_name, check_kind, parse_ref
 from shipyard.store.asset_records import Asset, AssetFile, AssetVersion
 from shipyard.store.database import Database
+from shipyard.store.sql.asset_lookup import (
+    add_edge,
+    find_asset_id,
+    require_asset,
+    resolve_version_id,
+)
 from shipyard.store.sql.lookup import require_run
-from shipyard.store.tables import aliases, asset_files, asset_versions, assets, lineage
+from shipyard.store.tables import aliases, asset_files, asset_versions, assets
 from shipyard.store.validation import check_artifact_path
 
 _RETRIES = 5
@@ -67,8 +72,8 @@ class SqlAssets:
         def work(conn: Connection) -> tuple[int, bool]:
             if run_id is not None:
                 require_run(conn, run_id)
-            sources = [_resolve_id(conn, parse_ref(r)) for r in derived_from]
-            asset_id = _asset_id(conn, kind, name, create=True)
+            sources = [resolve_version_id(conn, parse_ref(r)) for r in derived_from]
+            asset_id = find_asset_id(conn, kind, name, create=True)
             assert asset_id is not None
             latest = conn.execute(
                 select(asset_versions.c.id, asset_versions.c.version, asset_versions.c.digest)
@@ -99,10 +104,10 @@ class SqlAssets:
                         [{"version_id": version_id, **f.to_dict()} for f in files],
                     )
                 for source in sources:
-                    _edge(conn, "derived_from", version_id, source_version_id=source)
+                    add_edge(conn, "derived_from", version_id, source_version_id=source)
                 created = True
             if run_id is not None:
-                _edge(conn, "produced", version_id, run_id=run_id)
+                add_edge(conn, "produced", version_id, run_id=run_id)
             return version_id, created
 
         for attempt in range(_RETRIES):
@@ -119,7 +124,7 @@ class SqlAssets:
         """The version a reference names; unknown names get the closest existing names."""
         parsed = parse_ref(ref) if isinstance(ref, str) else ref
         with self.db.read() as conn:
-            return _load(conn, [_resolve_id(conn, parsed)])[0]
+            return _load(conn, [resolve_version_id(conn, parsed)])[0]
 
     def list(self, kind: str | None = None) -> builtins.list[Asset]:
         if kind is not None:
@@ -158,7 +163,7 @@ class SqlAssets:
 
     def versions(self, kind: str, name: str) -> builtins.list[AssetVersion]:
         with self.db.read() as conn:
-            asset_id = _require_asset(conn, kind, name)
+            asset_id = require_asset(conn, kind, name)
             ids = conn.execute(
                 select(asset_versions.c.id)
                 .where(asset_versions.c.asset_id == asset_id)
@@ -170,7 +175,7 @@ class SqlAssets:
         """The version's files in path order, or only the one at ``path`` (an indexed lookup)."""
         parsed = parse_ref(ref) if isinstance(ref, str) else ref
         with self.db.read() as conn:
-            version_id = _resolve_id(conn, parsed)
+            version_id = resolve_version_id(conn, parsed)
             stmt = select(asset_files).where(asset_files.c.version_id == version_id)
             if path is not None:
                 stmt = stmt.where(asset_files.c.path == path)
@@ -183,10 +188,10 @@ class SqlAssets:
 
         def work(conn: Connection) -> None:
             if whole_asset:
-                asset_id = _require_asset(conn, parsed.kind, parsed.name)
+                asset_id = require_asset(conn, parsed.kind, parsed.name)
                 conn.execute(delete(assets).where(assets.c.id == asset_id))
                 return
-            version_id = _resolve_id(conn, parsed)
+            version_id = resolve_version_id(conn, parsed)
             held = builtins.list(
                 conn.execute(
                     select(aliases.c.alias).where(aliases.c.version_id == version_id)
@@ -210,92 +215,6 @@ class SqlAssets:
                 .distinct()
             ).scalars()
             return own | {p for p in packs if p}
-
-
-def _asset_id(conn: Connection, kind: str, name: str, create: bool = False) -> int | None:
-    found = conn.execute(
-        select(assets.c.id).where(assets.c.kind == kind, assets.c.name == name)
-    ).scalar()
-    if found is None and create:
-        found = conn.execute(
-            insert(assets).values(kind=kind, name=name, created_at=now_ms()).returning(assets.c.id)
-        ).scalar_one()
-    return None if found is None else int(found)
-
-
-def _require_asset(conn: Connection, kind: str, name: str) -> int:
-    check_kind(kind)
-    asset_id = _asset_id(conn, kind, name)
-    if asset_id is None:
-        names = builtins.list(
-            conn.execute(select(assets.c.name).where(assets.c.kind == kind)).scalars()
-        )
-        close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
-        hint = f"; closest: {', '.join(repr(c) for c in close)}" if close else ""
-        raise NotFound(f"no {kind} named {name!r}{hint}")
-    return asset_id
-
-
-def _resolve_id(conn: Connection, ref: AssetRef) -> int:
-    asset_id = _require_asset(conn, ref.kind, ref.name)
-    if ref.alias is not None:
-        found = conn.execute(
-            select(aliases.c.version_id).where(
-                aliases.c.asset_id == asset_id, aliases.c.alias == ref.alias
-            )
-        ).scalar()
-        if found is None:
-            known = sorted(
-                conn.execute(
-                    select(aliases.c.alias).where(aliases.c.asset_id == asset_id)
-                ).scalars()
-            )
-            shown = ", ".join(known) if known else "none yet"
-            raise NotFound(f"{ref.base} has no alias {ref.alias!r} (aliases: {shown})")
-        return int(found)
-    stmt = select(asset_versions.c.id).where(asset_versions.c.asset_id == asset_id)
-    if ref.version is None:
-        stmt = stmt.order_by(asset_versions.c.version.desc()).limit(1)
-    else:
-        stmt = stmt.where(asset_versions.c.version == ref.version)
-    found = conn.execute(stmt).scalar()
-    if found is None:
-        latest = conn.execute(
-            select(func.max(asset_versions.c.version)).where(asset_versions.c.asset_id == asset_id)
-        ).scalar()
-        have = f"latest is {latest}" if latest else "it has no versions"
-        raise NotFound(f"{ref.base} has no version {ref.selector} ({have})")
-    return int(found)
-
-
-def _edge(
-    conn: Connection,
-    relation: str,
-    version_id: int,
-    *,
-    run_id: str | None = None,
-    source_version_id: int | None = None,
-) -> None:
-    exists = conn.execute(
-        select(lineage.c.id).where(
-            lineage.c.relation == relation,
-            lineage.c.version_id == version_id,
-            lineage.c.run_id.is_(None) if run_id is None else lineage.c.run_id == run_id,
-            lineage.c.source_version_id.is_(None)
-            if source_version_id is None
-            else lineage.c.source_version_id == source_version_id,
-        )
-    ).first()
-    if exists is None:
-        conn.execute(
-            insert(lineage).values(
-                relation=relation,
-                version_id=version_id,
-                run_id=run_id,
-                source_version_id=source_version_id,
-                created_at=now_ms(),
-            )
-        )
 
 
 def _alias_map(conn: Connection, asset_ids: Sequence[int]) -> dict[int, dict[str, int]]:

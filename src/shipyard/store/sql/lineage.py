@@ -12,7 +12,7 @@ from shipyard.core.errors import InvalidInput
 from shipyard.core.refs import AssetRef, parse_ref
 from shipyard.store.asset_records import RELATIONS, LineageEdge, Relation
 from shipyard.store.database import Database
-from shipyard.store.sql.assets import _edge, _resolve_id
+from shipyard.store.sql.asset_lookup import add_edge, resolve_version_id
 from shipyard.store.sql.lookup import require_run
 from shipyard.store.tables import asset_versions, assets, lineage
 
@@ -40,11 +40,11 @@ class SqlLineage:
             )
 
         def work(conn: Connection) -> None:
-            version_id = _resolve_id(conn, _parsed(version))
-            source_id = None if source is None else _resolve_id(conn, _parsed(source))
+            version_id = resolve_version_id(conn, _parsed(version))
+            source_id = None if source is None else resolve_version_id(conn, _parsed(source))
             if run_id is not None:
                 require_run(conn, run_id)
-            _edge(conn, relation, version_id, run_id=run_id, source_version_id=source_id)
+            add_edge(conn, relation, version_id, run_id=run_id, source_version_id=source_id)
 
         self.db.write(work)
 
@@ -53,7 +53,7 @@ class SqlLineage:
     ) -> builtins.list[LineageEdge]:
         """Every edge that touches one of ``runs`` or ``versions``."""
         with self.db.read() as conn:
-            ids = [_resolve_id(conn, _parsed(v)) for v in versions]
+            ids = [resolve_version_id(conn, _parsed(v)) for v in versions]
             conds = []
             if runs:
                 conds.append(lineage.c.run_id.in_(runs))
