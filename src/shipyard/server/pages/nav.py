@@ -44,6 +44,7 @@ NAV: list[NavLink] = [
     NavLink("Registry", "Datasets", "/ui/assets?kind=dataset", ("/ui/assets/dataset/",)),
     NavLink("Registry", "Models", "/ui/assets?kind=model", ("/ui/assets/model/",)),
     NavLink("Registry", "Prompts", "/ui/assets?kind=prompt", ("/ui/assets/prompt/",)),
+    NavLink("Pipelines", "Pipeline runs", "/ui/pipelines", ("/ui/pipelines/",)),
 ]
 
 
