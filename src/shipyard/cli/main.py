@@ -18,6 +18,7 @@ from shipyard.cli import (
     experiments,
     lineage,
     models,
+    predict,
     prompts,
     runs,
     serve,
@@ -42,6 +43,7 @@ app.add_typer(prompts.app, name="prompts")
 lineage.register(app)
 serve.register(app)
 storage.register(app)
+predict.register(app)
 
 _state = {"debug": False}
 
