@@ -62,3 +62,36 @@ def show(
         output.table("run metrics", ["metric", "value"], sorted(meta["run_metrics"].items()))
     if meta.get("requirements"):
         output.table("requirements", ["package", "version"], sorted(meta["requirements"].items()))
+
+
+@app.command("package")
+def package(
+    ref: str = typer.Argument(..., help="e.g. model:credit@production"),
+    out: Path = typer.Option(..., "--out", "-o", help="The folder to write the build context to."),
+    base_image: str = typer.Option(
+        None,
+        "--base-image",
+        help="Base image (default: python:X.Y-slim for the Python the model was saved with).",
+    ),
+    wheel: Path = typer.Option(
+        None, "--wheel", help="A shipyard wheel to install in the image instead of the index's."
+    ),
+    force: bool = typer.Option(False, "--force", help="Replace a non-empty --out folder."),
+    trust: bool = typer.Option(
+        False, "--trust", help="Serve with --trust (models whose files run code)."
+    ),
+    as_json: bool = _JSON,
+) -> None:
+    """Write a Docker build context (Dockerfile, model, requirements) that serves a version."""
+    from shipyard.serving.package import package_model
+
+    result = package_model(ref, out, base_image=base_image, wheel=wheel, force=force, trust=trust)
+    if as_json:
+        output.print_json(result.to_dict())
+        return
+    output.out.print(
+        f"packaged {result.version} into [bold]{result.path}[/]; "
+        f"build it with: docker build -t {result.version.removeprefix('model:').replace('@', ':')} "
+        f"{result.path}",
+        highlight=False,
+    )
