@@ -3,7 +3,7 @@
     python benchmarks/report.py RESULTS.jsonl [--out benchmarks/results.json]
 
 Standard library only. Ratios are shipyard / peer of the reported values (the
-peer is MLflow for the tracking benchmarks, DVC for the registry ones);
+peer is MLflow for the tracking and serving benchmarks, DVC for the registry ones);
 "shipyard speed-up" turns that into "how many times faster", whichever way
 the unit points (points/s, MB/s: higher is better; ms and s: lower is better).
 """
@@ -99,10 +99,51 @@ REGISTRY_ROWS: list[Row] = [
     ("registry_folder", "one_file_ms", FOLDER + "read one file (DVC: pull it)", "ms", False, None),
 ]
 
+REST = "REST, single-row requests, "
+BATCH = "batch 1M rows: "
+SERVING_ROWS: list[Row] = [
+    ("serving_rest", "c1_p50_ms", REST + "1 client: p50 latency", "ms", False, None),
+    ("serving_rest", "c1_p99_ms", REST + "1 client: p99 latency", "ms", False, ("max", 20)),
+    ("serving_rest", "c1_preds_per_s", REST + "1 client", "preds/s", True, None),
+    ("serving_rest", "c16_preds_per_s", REST + "16 clients", "preds/s", True, ("speedup", 2)),
+    ("serving_rest", "c16_p50_ms", REST + "16 clients: p50 latency", "ms", False, None),
+    ("serving_rest", "c16_p99_ms", REST + "16 clients: p99 latency", "ms", False, None),
+    ("serving_rest", "c32_preds_per_s", REST + "32 clients", "preds/s", True, ("speedup", 2)),
+    ("serving_rest", "c32_p99_ms", REST + "32 clients: p99 latency", "ms", False, None),
+    (
+        "serving_batch",
+        "local_rows_per_s",
+        BATCH + "local executor (MLflow: pyfunc on the whole frame)",
+        "rows/s",
+        True,
+        None,
+    ),
+    ("serving_batch", "ray_rows_per_s", BATCH + "Ray executor, warm", "rows/s", True, None),
+    ("serving_batch", "ray_start_s", "batch: start a local Ray instance", "s", False, None),
+    (
+        "serving_batch",
+        "ray_first_small_job_s",
+        "batch: first Ray job, 10k rows (workers start, load the model)",
+        "s",
+        False,
+        None,
+    ),
+    ("serving_batch", "cli_local_s", BATCH + "`shipyard predict`, local, wall", "s", False, None),
+    (
+        "serving_batch",
+        "cli_ray_s",
+        BATCH + "`shipyard predict --executor ray`, wall",
+        "s",
+        False,
+        None,
+    ),
+]
+
 # (section, peer tool, peer name, rows)
 SECTIONS: list[tuple[str, str, str, list[Row]]] = [
     ("tracking", "mlflow", "MLflow", ROWS),
     ("registry", "dvc", "DVC", REGISTRY_ROWS),
+    ("serving", "mlflow", "MLflow", SERVING_ROWS),
 ]
 
 

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Side-by-side benchmarks on this machine: shipyard's tracking vs MLflow, its registry vs DVC.
+# Side-by-side benchmarks on this machine: shipyard's tracking vs MLflow, its registry vs DVC,
+# its model serving (REST and batch) vs MLflow's.
 #
-#   bash benchmarks/run.sh                      # everything (~15-20 min), writes benchmarks/results.json
+#   bash benchmarks/run.sh                      # everything (~25 min), writes benchmarks/results.json
 #   bash benchmarks/run.sh search_runs          # only some benchmarks (table only, no results.json)
 #   bash benchmarks/run.sh registry_table registry_folder    # the registry ones (~5 min)
+#   bash benchmarks/run.sh serving              # serving_rest + serving_batch (~8 min), writes
+#                                               # benchmarks/results-serving.json
 #
 # Environment:
 #   MLFLOW_PYTHON    an interpreter that already has mlflow==3.17.2 (skips creating the venv)
@@ -20,11 +23,12 @@ MLFLOW_VERSION="3.17.2"
 DVC_VERSION="3.67.1"
 TRACKING=(log_metric log_metrics search_runs import_time create_runs)
 REGISTRY=(registry_table registry_folder)
-ALL=("${TRACKING[@]}" "${REGISTRY[@]}")
+SERVING=(serving_rest serving_batch)
+ALL=("${TRACKING[@]}" "${REGISTRY[@]}" "${SERVING[@]}")
 
-script_for() {  # tracking/NAME.py or registry/NAME.py
+script_for() {  # tracking/NAME.py, registry/NAME.py or serving/NAME.py
     local d
-    for d in tracking registry; do
+    for d in tracking registry serving; do
         if [[ -f "$HERE/$d/$1.py" ]]; then echo "$HERE/$d/$1.py"; return 0; fi
     done
     return 1
@@ -32,17 +36,22 @@ script_for() {  # tracking/NAME.py or registry/NAME.py
 
 # -- what to run -------------------------------------------------------------------------
 if [[ $# -gt 0 ]]; then
-    BENCHES=("$@")
+    BENCHES=()
+    for b in "$@"; do
+        if [[ $b == serving ]]; then BENCHES+=("${SERVING[@]}"); else BENCHES+=("$b"); fi
+    done
     for b in "${BENCHES[@]}"; do
-        script_for "$b" >/dev/null || { echo "error: no benchmark $b (have: ${ALL[*]})" >&2; exit 2; }
+        script_for "$b" >/dev/null || { echo "error: no benchmark $b (have: ${ALL[*]}, serving)" >&2; exit 2; }
     done
 else
     BENCHES=("${ALL[@]}")
 fi
 NEED_MLFLOW=0
 NEED_DVC=0
+ONLY_SERVING=1
 for b in "${BENCHES[@]}"; do
     if [[ "$(script_for "$b")" == */registry/* ]]; then NEED_DVC=1; else NEED_MLFLOW=1; fi
+    [[ "$(script_for "$b")" == */serving/* ]] || ONLY_SERVING=0
 done
 
 # -- interpreters ----------------------------------------------------------------------
@@ -97,11 +106,15 @@ else
     fi
 fi
 export DVC_PYTHON DVC_NO_ANALYTICS=1
+# The serving benchmarks drive both sides from one shipyard process, which runs
+# MLflow's commands with this interpreter (and the venv's bin folder on PATH).
+export MLFLOW_PYTHON
 
 tools_for() {
     case "$1" in
         log_metric) echo "shipyard mlflow mlflow-async" ;;
         registry_*) echo "shipyard dvc" ;;
+        serving_*) echo "side-by-side" ;;  # one process runs both servers, prints both lines
         *) echo "shipyard mlflow" ;;
     esac
 }
@@ -119,7 +132,7 @@ START=$SECONDS
 for bench in "${BENCHES[@]}"; do
     for tool in $(tools_for "$bench"); do
         case "$tool" in
-            shipyard | dvc) py="$SHIPYARD_PYTHON" ;;
+            shipyard | dvc | side-by-side) py="$SHIPYARD_PYTHON" ;;
             *) py="$MLFLOW_PYTHON" ;;
         esac
         log="$WORK/logs/$bench-$tool.log"
@@ -128,7 +141,11 @@ for bench in "${BENCHES[@]}"; do
         # fresh interpreter per benchmark and tool, run from a neutral folder
         if (cd "${TMPDIR:-/tmp}" && "$py" "$(script_for "$bench")" --tool "$tool") \
             >"$WORK/out.json" 2>"$log" && grep -q '^{' "$WORK/out.json"; then
-            grep '^{' "$WORK/out.json" | tail -n 1 >>"$JSONL"
+            if [[ $tool == side-by-side ]]; then
+                grep '^{' "$WORK/out.json" >>"$JSONL"
+            else
+                grep '^{' "$WORK/out.json" | tail -n 1 >>"$JSONL"
+            fi
             printf 'ok   %4ds\n' $((SECONDS - t0)) >&2
         else
             FAILED+=("$bench:$tool")
@@ -143,6 +160,8 @@ if [[ -n "${BENCH_RESULTS:-}" ]]; then
     OUT=(--out "$BENCH_RESULTS")
 elif [[ $# -eq 0 ]]; then
     OUT=(--out "$HERE/results.json")
+elif [[ $ONLY_SERVING == 1 && ${#BENCHES[@]} == "${#SERVING[@]}" ]]; then
+    OUT=(--out "$HERE/results-serving.json")
 fi
 "$SHIPYARD_PYTHON" "$HERE/report.py" "$JSONL" "${OUT[@]}" --failed "${FAILED[*]:-}"
 [[ ${#FAILED[@]} -eq 0 ]]
