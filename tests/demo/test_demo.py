@@ -42,3 +42,14 @@ def test_demo_tracks_the_grid_as_nested_runs(capsys) -> None:
     # Running the demo again adds runs but no new dataset version.
     assert main(["demo", "--no-serve"]) == 0
     assert sy.datasets.get("dataset:breast-cancer").version == 1
+
+    # The credit pipeline ran as a pipeline run and its model is in production;
+    # the second demo reused every step from the cache.
+    pipeline_runs = sy.pipelines.list_runs(pipeline="credit_pipeline:train_credit")
+    assert [r.status for r in pipeline_runs] == ["finished", "finished"]
+    latest = sy.pipelines.describe(pipeline_runs[0].run_id)
+    assert [s.id for s in latest.steps] == ["split", "fit", "evaluate", "register"]
+    assert {s.status for s in latest.steps} == {"cached"}
+    production = sy.models.get("model:credit@production")
+    assert production.version == 1 and production.metadata["run_metrics"]["auc"] > 0.7
+    assert "dataset:credit@1" in lineage_graph(production.ref, "up").nodes

@@ -55,3 +55,18 @@ def test_every_example_runs_as_a_script(name: str, tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_credit_pipeline() -> None:
+    module = load("credit_pipeline")
+    ref = module.main()
+    assert ref == "model:credit@1"
+    model = sy.models.get(ref)
+    assert {"accuracy", "f1", "auc"} <= set(model.metadata["run_metrics"])
+    assert model.metadata["signature"]["inputs"][0]["name"] == "age"
+    run = sy.pipelines.list_runs()[0]
+    assert run.status == "finished" and run.pipeline.endswith(":train_credit")
+    assert module.main() == ref  # unchanged: every step comes from the cache
+    assert {s.status for s in sy.pipelines.describe(sy.pipelines.list_runs()[0].run_id).steps} == {
+        "cached"
+    }

@@ -73,8 +73,8 @@ def demo(
     ),
     port: int = typer.Option(DEFAULT_PORT, "--port", "-p"),
 ) -> None:
-    """Train a few scikit-learn models on a real dataset, tracked as runs; then open the UI."""
-    from shipyard.demo import run_demo
+    """Train scikit-learn models as tracked runs and a credit-scoring pipeline; then open the UI."""
+    from shipyard.demo import run_credit_pipeline, run_demo
 
     result = run_demo()
     output.table(
@@ -85,6 +85,17 @@ def demo(
     output.err.print(
         f"registered {result.dataset} and {result.model} (alias [bold]champion[/]); "
         f"try: shipyard lineage {result.model} --up"
+    )
+    credit = run_credit_pipeline()
+    output.table(
+        f"credit pipeline {credit.run_id[:8]}",
+        ["step", "status"],
+        credit.steps,
+    )
+    scores = ", ".join(f"{k} {v:.3f}" for k, v in credit.metrics.items())
+    output.err.print(
+        f"registered {credit.model} ({scores}), alias [bold]production[/]; "
+        f"try: shipyard serve model:credit@production --port 8080"
     )
     if serve_ui:
         serve("127.0.0.1", port, None)
