@@ -7,7 +7,7 @@ Layout of this package:
 - ``routing``: ``page_router()``; its routes turn errors into HTML pages and
   a missing token into a redirect to ``/ui/login``.
 - one module per area (``experiments``, ``runs``, ``compare``, ``login``,
-  ``assets``, ``pipelines``), each with a ``router``; ``static`` serves ``/static/``;
+  ``assets``, ``pipelines``, ``deployments``), each with a ``router``; ``static`` serves ``/static/``;
   ``lineage``, ``graph_layout`` and ``graph_routing`` draw lineage as SVG.
 
 A later area (pipelines, deployments, the gateway, …) adds a module with a
@@ -18,12 +18,21 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from shipyard.server.pages import assets, compare, experiments, login, pipelines, runs, static
+from shipyard.server.pages import (
+    assets,
+    compare,
+    deployments,
+    experiments,
+    login,
+    pipelines,
+    runs,
+    static,
+)
 from shipyard.server.pages.nav import NAV, NavLink
 
 __all__ = ["AREAS", "NAV", "NavLink", "mount"]
 
-AREAS = (login, experiments, runs, compare, assets, pipelines)
+AREAS = (login, experiments, runs, compare, assets, pipelines, deployments)
 
 
 def mount(app: FastAPI) -> None:

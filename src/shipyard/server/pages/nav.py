@@ -45,6 +45,7 @@ NAV: list[NavLink] = [
     NavLink("Registry", "Models", "/ui/assets?kind=model", ("/ui/assets/model/",)),
     NavLink("Registry", "Prompts", "/ui/assets?kind=prompt", ("/ui/assets/prompt/",)),
     NavLink("Pipelines", "Pipeline runs", "/ui/pipelines", ("/ui/pipelines/",)),
+    NavLink("Serving", "Deployments", "/ui/deployments"),
 ]
 
 
