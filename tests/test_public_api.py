@@ -35,9 +35,12 @@ EXPECTED = {
     "list_experiments",
     "metric_history",
     "models",
+    "pipeline",
+    "pipelines",
     "prompts",
     "search_runs",
     "start_run",
+    "step",
 }
 
 

@@ -17,6 +17,7 @@ _MODULES: dict[str, str] = {
     "prompts": "shipyard.assets.prompts.api",
     "indexes": "shipyard.assets.indexes.api",
     "models": "shipyard.assets.models.api",
+    "pipelines": "shipyard.pipelines",
 }
 
 _EXPORTS: dict[str, str] = {
@@ -31,6 +32,9 @@ _EXPORTS: dict[str, str] = {
     "delete_experiment": "shipyard.tracking.api",
     "download_artifacts": "shipyard.tracking.api",
     "ActiveRun": "shipyard.tracking.run",
+    # pipelines
+    "step": "shipyard.pipelines.step_decorator",
+    "pipeline": "shipyard.pipelines.pipeline_decorator",
     # records
     "Run": "shipyard.store.records",
     "RunPage": "shipyard.store.records",
@@ -75,12 +79,16 @@ __all__ = [
     "list_experiments",
     "metric_history",
     "models",
+    "pipeline",
+    "pipelines",
     "prompts",
     "search_runs",
     "start_run",
+    "step",
 ]
 
 if TYPE_CHECKING:
+    from shipyard import pipelines
     from shipyard.assets.datasets import api as datasets
     from shipyard.assets.indexes import api as indexes
     from shipyard.assets.models import api as models
@@ -94,6 +102,8 @@ if TYPE_CHECKING:
         UserError,
     )
     from shipyard.core.settings import Settings
+    from shipyard.pipelines.pipeline_decorator import pipeline
+    from shipyard.pipelines.step_decorator import step
     from shipyard.store.records import Experiment, MetricPoint, Run, RunPage
     from shipyard.tracking.api import (
         active_run,

@@ -18,6 +18,7 @@ from shipyard.cli import (
     experiments,
     lineage,
     models,
+    pipelines,
     predict,
     prompts,
     runs,
@@ -40,6 +41,7 @@ app.add_typer(assets.app, name="assets")
 app.add_typer(datasets.app, name="datasets")
 app.add_typer(models.app, name="models")
 app.add_typer(prompts.app, name="prompts")
+app.add_typer(pipelines.app, name="pipelines")
 lineage.register(app)
 serve.register(app)
 storage.register(app)
