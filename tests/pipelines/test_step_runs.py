@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 
 import pandas as pd
 import pytest
@@ -122,3 +123,25 @@ def test_a_worker_that_dies_is_recorded_as_a_failed_attempt(executor) -> None:
         assert "going down" in logs and "the worker process died" in logs
     else:
         assert (step.error or "").startswith("the Ray task failed")
+
+
+LOCK = threading.Lock()
+
+
+@sy.step
+def uses_a_lock() -> int:
+    with LOCK:
+        return 1
+
+
+@sy.pipeline
+def locked() -> None:
+    uses_a_lock()
+
+
+def test_a_step_ray_cannot_ship_fails_clearly(ray_instance) -> None:
+    assert sy.pipelines.run(locked, executor="local").load("uses_a_lock") == 1  # fork: no pickling
+    with pytest.raises(sy.pipelines.PipelineFailed) as failed:
+        sy.pipelines.run(locked, executor="ray", cache=False)
+    assert "cannot send step uses_a_lock to Ray workers" in failed.value.message
+    assert "lock" in failed.value.message

@@ -121,8 +121,8 @@ class Scheduler:
                     state.status, state.error, state.ended = "failed", "interrupted", time.time()
             raise
         for state in self.states.values():
-            if state.status == "pending":
-                state.status = "skipped"
+            if state.status == "pending":  # never ran, or a retry that will not come
+                state.status = "failed" if state.attempts else "skipped"
         self._notify()
         return list(self.states.values())
 
