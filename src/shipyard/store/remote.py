@@ -18,6 +18,7 @@ from shipyard.store.records import (
     RunStatus,
 )
 from shipyard.store.remote_assets import RemoteAliases, RemoteAssets, RemoteLineage
+from shipyard.store.remote_serving import RemoteDeployments, RemotePredictions
 
 
 def _q(value: str | int) -> str:
@@ -151,6 +152,8 @@ class RemoteStore:
         self.assets = RemoteAssets(api)
         self.aliases = RemoteAliases(api)
         self.lineage = RemoteLineage(api)
+        self.predictions = RemotePredictions(api)
+        self.deployments = RemoteDeployments(api)
 
     def close(self) -> None:
         self.api.close()

@@ -212,3 +212,51 @@ lineage = Table(
     Index("ix_lineage_version", "version_id"),
     Index("ix_lineage_source", "source_version_id"),
 )
+
+# -- model serving (migration 0003) -----------------------------------------------
+
+# One answered request (or a shadow copy of one): inputs as columns, outputs per row.
+predictions = Table(
+    "predictions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", String(64), nullable=False),
+    Column("deployment", String(128), nullable=False),
+    Column("model", String(128), nullable=False),
+    Column("version", Integer, nullable=True),
+    Column("alias", String(64), nullable=True),
+    Column("shadow", Boolean, nullable=False),
+    Column("inputs", Text, nullable=False),
+    Column("outputs", Text, nullable=False),
+    Column("row_count", Integer, nullable=False),
+    Column("latency_ms", Float, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_predictions_model_time", "model", "version", "created_at"),
+    Index("ix_predictions_deployment_time", "deployment", "created_at"),
+    Index("ix_predictions_time", "created_at"),
+    Index("ix_predictions_request", "request_id"),
+)
+
+# One model server process: registered on start, heartbeating, marked stopped on shutdown.
+deployments = Table(
+    "deployments",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("url", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("hostname", String(255), nullable=False),
+    Column("source", String(1024), nullable=False),
+    Column("model", String(128), nullable=False),
+    Column("versions", Text, nullable=False),
+    Column("split", Text, nullable=False),
+    Column("shadow", String(64), nullable=True),
+    Column("state", String(16), nullable=False),
+    Column("started_at", BigInteger, nullable=False),
+    Column("heartbeat_at", BigInteger, nullable=False),
+    Column("heartbeat_interval_ms", Integer, nullable=False),
+    Column("stopped_at", BigInteger, nullable=True),
+    Column("details", Text, nullable=False),
+    Index("ix_deployments_name", "name"),
+    Index("ix_deployments_heartbeat", "heartbeat_at"),
+)

@@ -7,9 +7,11 @@ from shipyard.store.migrate import ensure_schema
 from shipyard.store.sql.aliases import SqlAliases
 from shipyard.store.sql.artifacts import SqlArtifacts
 from shipyard.store.sql.assets import SqlAssets
+from shipyard.store.sql.deployments import SqlDeployments
 from shipyard.store.sql.environments import SqlEnvironments
 from shipyard.store.sql.experiments import SqlExperiments
 from shipyard.store.sql.lineage import SqlLineage
+from shipyard.store.sql.predictions import SqlPredictions
 from shipyard.store.sql.run_data import SqlRunData
 from shipyard.store.sql.runs import SqlRuns
 
@@ -34,6 +36,8 @@ class SqlStore:
         self.assets = SqlAssets(self.db)
         self.aliases = SqlAliases(self.db)
         self.lineage = SqlLineage(self.db)
+        self.predictions = SqlPredictions(self.db)
+        self.deployments = SqlDeployments(self.db)
 
     def close(self) -> None:
         self.db.dispose()
