@@ -23,6 +23,7 @@ from shipyard.cli import (
     prompts,
     runs,
     serve,
+    serve_model,
     storage,
 )
 from shipyard.core.errors import ShipyardError, UserError
@@ -44,6 +45,7 @@ app.add_typer(prompts.app, name="prompts")
 app.add_typer(pipelines.app, name="pipelines")
 lineage.register(app)
 serve.register(app)
+serve_model.register(app)
 storage.register(app)
 predict.register(app)
 
