@@ -132,3 +132,34 @@ def test_save_wants_an_empty_folder_and_metadata_is_json(
     on_disk = json.loads((folder / "shipyard_model.json").read_text())
     assert on_disk == read_model_metadata(folder)
     assert on_disk["requirements"]["scikit-learn"]
+
+
+SAVE_IN_A_FRESH_PROCESS = """
+import sys
+import numpy as np, pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from shipyard.assets.models import save_model
+
+rng = np.random.default_rng(0)
+x = pd.DataFrame(rng.normal(size=(200, 3)), columns=list("abc"))
+model = make_pipeline(StandardScaler(), LogisticRegression()).fit(x, (x.a > 0).astype(int))
+save_model(model, sys.argv[1], sample_input=x.head(3))
+"""
+
+
+def test_the_same_model_saved_by_two_processes_is_the_same_bytes(tmp_path: Path) -> None:
+    # skops names array members after id() of live objects; two processes must
+    # still write one file, or the registry and pipeline caches see two models.
+    import subprocess
+    import sys
+
+    for name in ("a", "b"):
+        subprocess.run(
+            [sys.executable, "-c", SAVE_IN_A_FRESH_PROCESS, str(tmp_path / name)], check=True
+        )
+    first, second = (tmp_path / n / "model.skops" for n in ("a", "b"))
+    assert first.read_bytes() == second.read_bytes()
+    model = load_model(tmp_path / "a")
+    assert model.predict(pd.DataFrame({"a": [2.0], "b": [0.0], "c": [0.0]})).tolist() == [1]

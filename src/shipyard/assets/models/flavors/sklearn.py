@@ -106,46 +106,58 @@ class SklearnModel:
 
 
 def _normalize_zip(path: Path) -> None:
-    """Rewrite a skops zip with fixed entry times, so the same model is the same bytes.
+    """Rewrite a skops zip with fixed entry times and names, so the same model is the same bytes.
 
-    skops stamps each entry with the current time and writes Python object ids
-    (``__id__``) into its schema; the registry deduplicates versions by content,
-    and a model saved twice must not become two versions.
+    skops stamps each entry with the current time, writes Python object ids
+    (``__id__``) into its schema and names array files after them
+    (``140601139453296.npy``); the registry deduplicates versions by content,
+    and a model saved twice, in this process or another, must not become two
+    versions.
     """
     import zipfile
 
     with zipfile.ZipFile(path) as src:
-        entries = [(info, src.read(info)) for info in src.infolist()]
-    entries = [
-        (info, _renumber_ids(data) if info.filename == "schema.json" else data)
-        for info, data in entries
-    ]
+        files = {info.filename: (info, src.read(info)) for info in src.infolist()}
+    schema_info, schema = files.pop("schema.json")
+    schema, renamed = _renumber(schema, set(files))
+    entries = [(schema_info, "schema.json", schema)]
+    entries += [(info, renamed.get(name, name), data) for name, (info, data) in files.items()]
     tmp = path.with_name(path.name + ".tmp")
     with zipfile.ZipFile(tmp, "w") as out:
-        for info, data in sorted(entries, key=lambda e: e[0].filename):
-            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+        for info, name, data in sorted(entries, key=lambda e: e[1]):
+            fixed = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             fixed.compress_type = info.compress_type
             fixed.external_attr = 0o644 << 16
             out.writestr(fixed, data)
     tmp.replace(path)
 
 
-def _renumber_ids(schema: bytes) -> bytes:
-    """Replace skops's ``__id__`` values (``id()`` of live objects) by their order of appearance.
+def _renumber(schema: bytes, members: set[str]) -> tuple[bytes, dict[str, str]]:
+    """Replace skops's ``__id__`` values and id-named member files by their order of appearance.
 
-    The ids only link references to the same object inside one file, so any
-    consistent renumbering keeps their meaning.
+    The ids only link references to the same object inside one file, and the
+    file names only link a schema node to its member, so any consistent
+    renumbering keeps their meaning. Returns the new schema and old → new names.
     """
     import json
 
     numbers: dict[int, int] = {}
+    renamed: dict[str, str] = {}
+
+    def rename(name: str) -> str:
+        if name not in renamed:
+            suffix = name[name.rfind(".") :] if "." in name else ""
+            renamed[name] = f"member-{len(renamed) + 1}{suffix}"
+        return renamed[name]
 
     def walk(node: Any) -> Any:
         if isinstance(node, dict):
-            out = {}
+            out: dict[str, Any] = {}
             for key, value in node.items():
                 if key == "__id__" and isinstance(value, int):
                     out[key] = numbers.setdefault(value, len(numbers) + 1)
+                elif key == "file" and isinstance(value, str) and value in members:
+                    out[key] = rename(value)
                 else:
                     out[key] = walk(value)
             return out
@@ -153,4 +165,4 @@ def _renumber_ids(schema: bytes) -> bytes:
             return [walk(v) for v in node]
         return node
 
-    return json.dumps(walk(json.loads(schema)), indent=2).encode()
+    return json.dumps(walk(json.loads(schema)), indent=2).encode(), renamed
