@@ -228,3 +228,17 @@ def test_cli_unknown_executor(credit, tmp_path: Path, capsys) -> None:
     code = main(["predict", REF, "-i", "x.parquet", "-o", "y.parquet", "--executor", "spark"])
     assert code == 2
     assert "unknown executor 'spark'" in capsys.readouterr().err
+
+
+def test_cli_mistyped_model_is_one_line_exit_2_and_records_no_run(
+    credit, tmp_path: Path, capsys
+) -> None:
+    frame, _ = credit
+    _register(credit)
+    data = _parquet(frame, tmp_path / "data.parquet")
+    for typo in ("model:credti@1", "model:credit@9", "not a ref"):
+        assert main(["predict", typo, "-i", str(data), "-o", str(tmp_path / "p.parquet")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert "neither a model reference" in err
+    assert "batch-predict" not in [e.name for e in sy.list_experiments()]  # no run was recorded

@@ -32,7 +32,7 @@ from shipyard.serving.batch_chunks import (
     prediction_columns,
 )
 from shipyard.serving.batch_io import AtomicParquetWriter, Chunk, TableInput
-from shipyard.serving.batch_model import load_version, open_model
+from shipyard.serving.batch_model import check_source, load_version, open_model
 from shipyard.store.records import ParamValue
 from shipyard.tracking.api import start_run
 from shipyard.workspace import Workspace, current_workspace
@@ -191,6 +191,7 @@ def _run(
     if same_file and os.path.realpath(str(source.path)) == os.path.realpath(str(output)):
         raise InvalidInput("the output would overwrite the input; write to another file")
     ws = workspace or current_workspace()
+    check_source(model_source, ws)
     params: dict[str, ParamValue] = {
         "model": str(model_source),
         "input": source.label,

@@ -19,7 +19,7 @@ from shipyard.assets.download import download_version
 from shipyard.assets.models.flavors.protocol import Trust
 from shipyard.assets.models.loaded import LoadedModel
 from shipyard.assets.models.model_folder import METADATA_FILE, load_model
-from shipyard.assets.registry import use
+from shipyard.assets.registry import resolve, use
 from shipyard.core.errors import InvalidInput
 from shipyard.core.refs import AssetRef, parse_ref
 from shipyard.core.settings import Settings
@@ -80,15 +80,25 @@ def open_model(
                 )
             saved_at = metadata.stat().st_mtime_ns
             return BatchModel(folder=str(path.resolve()), trusted=trusted, saved_at=saved_at), None
-        try:
-            source = parse_ref(str(source), "model")
-        except InvalidInput:
-            raise InvalidInput(
-                f"{str(source)!r} is neither a model reference (model:NAME@VERSION|ALIAS) "
-                "nor a saved model folder"
-            ) from None
+        source = _parse(source)
     version = use(source, "model", workspace=ws)
     return BatchModel(ref=version.ref, trusted=trusted, env=env), version
+
+
+def check_source(source: str | os.PathLike[str] | AssetRef, ws: Workspace) -> None:
+    """Fail on a mistyped reference before anything (a run, a consumption) is recorded."""
+    if isinstance(source, AssetRef) or not Path(source).is_dir():
+        resolve(source if isinstance(source, AssetRef) else _parse(source), "model", workspace=ws)
+
+
+def _parse(source: str | os.PathLike[str]) -> AssetRef:
+    try:
+        return parse_ref(str(source), "model")
+    except InvalidInput:
+        raise InvalidInput(
+            f"{str(source)!r} is neither a model reference (model:NAME@VERSION|ALIAS) "
+            "nor a saved model folder"
+        ) from None
 
 
 def load_version(ref: str, ws: Workspace, trusted: Trust) -> LoadedModel:
