@@ -93,3 +93,40 @@ def test_a_version_that_cannot_load_keeps_the_old_one_serving(
             what="version 3",
         )
         assert out["predictions"] == [180.0]
+
+
+def test_health_is_503_until_the_model_can_load(credit, rows, wait_for) -> None:
+    import socket
+
+    from shipyard.serving.app import create_model_app
+    from shipyard.serving.config import ServeConfig
+
+    # the alias does not exist yet: the server starts, says it is loading, and retries
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = ServeConfig("model:credit@staging", port=port, reload_interval=0.1)
+    app = create_model_app(config)  # not preloaded: loads in the background
+    import threading
+
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: server.started, what="uvicorn")
+        url = f"http://127.0.0.1:{port}"
+        health = httpx.get(f"{url}/health")
+        assert health.status_code == 503
+        assert health.json()["status"] == "loading" and "staging" in health.json()["error"]
+        early = httpx.post(f"{url}/predict", json={"records": [rows["high"]]})
+        assert early.status_code == 503 and "still loading" in early.json()["error"]["message"]
+        move_alias("model:credit@2", "staging")
+        wait_for(lambda: httpx.get(f"{url}/health").status_code == 200, what="the model to load")
+        r = httpx.post(f"{url}/predict", json={"records": [rows["high"]]})
+        assert r.json()["model"] == {"name": "credit", "version": 2, "alias": "staging"}
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+        sock.close()
