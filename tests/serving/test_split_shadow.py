@@ -131,3 +131,8 @@ def test_shadow_may_not_take_live_traffic_and_split_needs_aliases(credit) -> Non
         ServeConfig("model:credit@production", split={"production": 9, "challenger": 1})
     )
     assert source.split == {"production": 9.0, "challenger": 1.0}
+    # a dotted model name is a reference, not a file name; a path is a folder
+    dotted = parse_source(ServeConfig("credit.v2@production"))
+    assert (dotted.model, dotted.routes[0].label) == ("credit.v2", "production")
+    pinned = parse_source(ServeConfig("model:credit@3"))
+    assert (pinned.routes[0].label, pinned.routes[0].alias, pinned.movable) == ("v3", None, False)

@@ -77,7 +77,7 @@ def parse_source(config: ServeConfig) -> ModelSource:
     folder = Path(text).expanduser()
     if folder.is_dir():
         return _folder_source(text, folder, config)
-    if "/" in text or text.startswith((".", "~")) or folder.suffix:
+    if "/" in text or text.startswith((".", "~")):
         raise NotFound(
             f"no model folder at {text}; SOURCE is a folder written by save_model (or a "
             "downloaded model version) or a model reference such as model:credit@production"
