@@ -162,3 +162,20 @@ def test_a_local_model_folder_is_served_fixed(credit, serve, tmp_path, rows) -> 
         assert out["model"] == {"name": "model", "version": None, "alias": None}
         meta = httpx.get(f"{server.url}/metadata").json()
         assert meta["routes"][0]["label"] == "folder" and len(meta["digest"]) == 64
+
+
+def test_an_oversized_body_is_refused_before_it_is_read(credit, serve) -> None:
+    import http.client
+
+    with serve("model:credit@production") as server:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        conn.putrequest("POST", "/predict")
+        conn.putheader("Content-Type", "application/json")
+        conn.putheader("Content-Length", str(200 * 2**20))
+        conn.endheaders()
+        conn.send(b'{"records": [')  # the rest never comes
+        answer = conn.getresponse()
+        body = answer.read()
+        conn.close()
+    assert answer.status == 422
+    assert b"more than the 64 MiB" in body

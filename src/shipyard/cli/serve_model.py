@@ -34,7 +34,9 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind (0.0.0.0 for all)."),
     port: int = typer.Option(8080, "--port", "-p", help="Port to listen on (0: any free port)."),
     max_batch_size: int = typer.Option(
-        64, "--max-batch-size", help="Most rows in one predict call."
+        64,
+        "--max-batch-size",
+        help="Most rows in one predict call (a larger request is predicted alone).",
     ),
     max_wait_ms: float = typer.Option(
         0.0,

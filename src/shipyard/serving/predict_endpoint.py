@@ -27,6 +27,7 @@ from shipyard.serving.source import Route
 from shipyard.store.serving_records import PredictionRecord
 
 _MAX_SHADOW_IN_FLIGHT = 1000
+MAX_BODY_BYTES = 64 * 2**20
 # Request ids need to be unique, not secret: os.urandom costs ~100 µs a call on some VMs.
 _ids = random.Random()
 _TRUE = ("1", "true", "yes", "on")
@@ -61,6 +62,12 @@ class PredictEndpoint:
         route, served = self.pool.pick(headers.get("x-shipyard-route-key"))
         labels = (route.label, served.version_label)
         try:
+            length = headers.get("content-length", "")
+            if length.isdigit() and int(length) > MAX_BODY_BYTES:
+                raise InvalidInput(
+                    f"the request body is {int(length):,} bytes, more than the "
+                    f"{MAX_BODY_BYTES // 2**20} MiB a request may carry; send fewer rows per request"
+                )
             payload = decode_body(await request.body())
             model_input = served.reader.read(payload)
             proba = request.query_params.get("proba", "").lower() in _TRUE
