@@ -312,9 +312,8 @@ def main() -> None:
     if args.out:
         args.out.write_text(json.dumps(result, indent=2) + "\n")
     m = result["machine"]
-    peers = ", ".join(
-        f"{name} {versions[peer]}" for _, peer, name, _ in SECTIONS if peer in versions
-    )
+    named = {peer: name for _, peer, name, _ in SECTIONS if peer in versions}
+    peers = ", ".join(f"{name} {versions[peer]}" for peer, name in named.items())
     print(
         f"\nshipyard {versions.get('shipyard')} vs {peers or 'nothing'} on "
         f"{m['nproc']} x {m['cpu']}, {m['ram_gb']} GB RAM, Python {m['python']}, {result['date']}\n"

@@ -165,6 +165,7 @@ def load(
         "--duration",
         str(args.duration),
     ]
+    batches0 = batch_totals(server) if tool == "shipyard" else None
     cpu0, t0 = server.cpu_seconds(), time.perf_counter()
     out = subprocess.run(
         cmd,
@@ -179,16 +180,33 @@ def load(
     result = dict(json.loads(out.stdout.strip().splitlines()[-1]))
     result["server_cpu"] = round(server_cpu, 3)
     result["server_threads"] = server.threads()
+    if batches0 is not None:
+        rows, calls = (b - a for a, b in zip(batches0, batch_totals(server), strict=True))
+        result["rows_per_predict_call"] = round(rows / calls, 2) if calls else None
     if result["errors"]:
         raise SystemExit(
             f"{tool}: {result['errors']} failed requests at concurrency {conc}: {result['error_samples']}"
         )
+    batch = result.get("rows_per_predict_call")
     print(
         f"{tool:9s} c={conc:<3d} {result['preds_per_s']:8.1f} preds/s  p50 {result['p50_ms']:6.2f} ms  "
-        f"p99 {result['p99_ms']:6.2f} ms  server cpu {server_cpu:.2f}  loadgen cpu {result['loadgen_cpu']:.2f}",
+        f"p99 {result['p99_ms']:6.2f} ms  server cpu {server_cpu:.2f}  loadgen cpu "
+        f"{result['loadgen_cpu']:.2f}" + (f"  rows/predict {batch}" if batch else ""),
         file=sys.stderr,
     )
     return result
+
+
+def batch_totals(server: s.Server) -> tuple[float, float]:
+    """``(rows, predict calls)`` so far, from shipyard's ``/metrics`` batch-size histogram."""
+    text = s.get_json(server.health.rsplit("/", 1)[0] + "/metrics")
+    rows = calls = 0.0
+    for line in str(text).splitlines():
+        if line.startswith("shipyard_batch_size_rows_sum"):
+            rows += float(line.rsplit(" ", 1)[1])
+        elif line.startswith("shipyard_batch_size_rows_count"):
+            calls += float(line.rsplit(" ", 1)[1])
+    return rows, calls
 
 
 def calibrate(base: Path, bodies: Path, conc: int, args: argparse.Namespace) -> dict[str, Any]:
@@ -228,6 +246,7 @@ def calibrate(base: Path, bodies: Path, conc: int, args: argparse.Namespace) -> 
 
 def summarize(runs: list[dict[str, Any]]) -> dict[str, float]:
     keys = ("preds_per_s", "p50_ms", "p90_ms", "p99_ms", "server_cpu", "loadgen_cpu")
+    keys += ("rows_per_predict_call",) if runs[0].get("rows_per_predict_call") else ()
     return {k: round(statistics.median(r[k] for r in runs), 3) for k in keys}
 
 
