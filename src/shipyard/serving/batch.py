@@ -32,7 +32,8 @@ from shipyard.serving.batch_chunks import (
     prediction_columns,
 )
 from shipyard.serving.batch_io import AtomicParquetWriter, Chunk, TableInput
-from shipyard.serving.batch_model import check_source, load_version, open_model
+from shipyard.serving.batch_model import check_source, open_model
+from shipyard.serving.model_cache import load_version as cached_load
 from shipyard.store.records import ParamValue
 from shipyard.tracking.api import start_run
 from shipyard.workspace import Workspace, current_workspace
@@ -206,7 +207,7 @@ def _run(
         from shipyard.pipelines.ray_cluster import workspace_env
 
         spec, version = open_model(model_source, ws, trusted, workspace_env(ws))
-        model = load_version(spec.ref, ws, trusted) if spec.ref else spec.load()
+        model = cached_load(version, ws, trust=trusted) if version else spec.load()
         if version is not None:
             run.log_param("model_version", version.ref)
         check_free_names(model, list(source.schema.names), proba)

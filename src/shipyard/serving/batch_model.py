@@ -3,7 +3,8 @@
 A job names a registered version (``model:credit@production``) or a saved
 model folder. The driver resolves a reference once, to an exact version
 (``model:credit@3``), so an alias that moves during the job does not change
-the model half-way; workers then download that version from the workspace
+the model half-way; workers then load that version (through the model cache
+of ``serving.model_cache``, so a machine downloads it once) from the workspace
 whose settings travel with the job (Ray's own environment is fixed when Ray
 starts, while the workspace can differ from one job to the next).
 """
@@ -11,11 +12,9 @@ starts, while the workspace can differ from one job to the next).
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shipyard.assets.download import download_version
 from shipyard.assets.models.flavors.protocol import Trust
 from shipyard.assets.models.loaded import LoadedModel
 from shipyard.assets.models.model_folder import METADATA_FILE, load_model
@@ -23,6 +22,7 @@ from shipyard.assets.registry import resolve, use
 from shipyard.core.errors import InvalidInput
 from shipyard.core.refs import AssetRef, parse_ref
 from shipyard.core.settings import Settings
+from shipyard.serving.model_cache import load_version as cached_load
 from shipyard.store.asset_records import AssetVersion
 from shipyard.workspace import Workspace
 
@@ -102,7 +102,6 @@ def _parse(source: str | os.PathLike[str]) -> AssetRef:
 
 
 def load_version(ref: str, ws: Workspace, trusted: Trust) -> LoadedModel:
-    """Download the exact version ``ref`` into a temporary folder and load it."""
-    with tempfile.TemporaryDirectory(prefix="shipyard-model-") as tmp:
-        download_version(ref, tmp, workspace=ws)
-        return load_model(tmp, trusted)
+    """The exact version ``ref``, from this machine's model cache (one download per digest,
+    shared by the driver, its Ray workers and model servers)."""
+    return cached_load(resolve(ref, "model", workspace=ws), ws, trust=trusted)

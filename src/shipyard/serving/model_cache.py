@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 from shipyard.assets.download import download_version
+from shipyard.assets.models.flavors.protocol import Trust
 from shipyard.assets.models.loaded import LoadedModel
 from shipyard.assets.models.model_folder import (
     METADATA_FILE,
@@ -48,10 +49,10 @@ def cached_folder(version: AssetVersion, ws: Workspace) -> Path:
     return target
 
 
-def load_version(version: AssetVersion, ws: Workspace, *, trust: bool = False) -> LoadedModel:
+def load_version(version: AssetVersion, ws: Workspace, *, trust: Trust = ()) -> LoadedModel:
     """``version`` ready to predict, as ``sy.models.load`` would give it."""
     folder = cached_folder(version, ws)
-    return model_from_metadata(folder, dict(version.metadata), True if trust else ())
+    return model_from_metadata(folder, dict(version.metadata), trust if trust else ())
 
 
 def load_folder(folder: Path, *, trust: bool = False) -> tuple[LoadedModel, str]:
