@@ -12,7 +12,8 @@ import os
 import secrets
 import socket
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from typing import Any, Literal
 
 from shipyard.core.clock import now_ms
@@ -25,57 +26,23 @@ _GRACE_MS = 2_000
 
 
 @dataclass(frozen=True)
-class Deployment:
-    """A model server as the deployments page shows it.
+class Deployment(DeploymentRecord):
+    """A model server as the deployments page shows it: its registry record plus its status now.
+
+    The fields are those of ``DeploymentRecord`` (``name``, ``url``, ``source``,
+    ``versions`` by route label, ``split``, ``shadow``, times in epoch ms, …) and:
 
     Attributes:
-        id: random id of the server process; ``name`` the deployment it belongs to.
-        url: where it answers (``http://host:port``); ``pid`` and ``hostname`` where it runs.
-        source: what it was started with; ``model`` the model's name.
-        versions: route label (alias, ``latest``, ``v3`` or ``folder``) → version served now.
-        split: route label → traffic weight (percent); ``shadow`` the shadow alias, if any.
         status: ``running`` (heartbeat fresh), ``stopped`` (shut down cleanly) or ``lost``
             (no heartbeat for three intervals).
-        started_at, heartbeat_at, stopped_at: milliseconds since the epoch.
-        details: digests per route, batching settings, whether predictions are logged.
     """
 
-    id: str
-    name: str
-    url: str
-    pid: int
-    hostname: str
-    source: str
-    model: str
-    versions: dict[str, int | None]
-    split: dict[str, float]
-    shadow: str | None
-    status: DeploymentStatus
-    started_at: int
-    heartbeat_at: int
-    heartbeat_interval_ms: int
-    stopped_at: int | None = None
-    details: dict[str, Any] = field(default_factory=dict)
+    status: DeploymentStatus = "running"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "url": self.url,
-            "pid": self.pid,
-            "hostname": self.hostname,
-            "source": self.source,
-            "model": self.model,
-            "versions": dict(self.versions),
-            "split": dict(self.split),
-            "shadow": self.shadow,
-            "status": self.status,
-            "started_at": self.started_at,
-            "heartbeat_at": self.heartbeat_at,
-            "heartbeat_interval_ms": self.heartbeat_interval_ms,
-            "stopped_at": self.stopped_at,
-            "details": dict(self.details),
-        }
+        body = super().to_dict()
+        del body["state"]  # what the server said; ``status`` is what it is now
+        return {**body, "status": self.status}
 
 
 def deployment_status(record: DeploymentRecord, now: int | None = None) -> DeploymentStatus:
@@ -100,9 +67,8 @@ def list_deployments(
         status = deployment_status(record, now)
         if status == "stopped" and not include_stopped:
             continue
-        body = record.to_dict()
-        del body["state"]
-        found.append(Deployment(**body, status=status))
+        fields = {f.name: getattr(record, f.name) for f in dataclass_fields(record)}
+        found.append(Deployment(**fields, status=status))
     return found
 
 
