@@ -8,10 +8,12 @@ The hierarchy::
     │   ├── NotFound              the thing named does not exist (404)
     │   ├── Conflict              the request clashes with what exists (409)
     │   ├── Unauthorized          no or a wrong token (401)
-    │   └── Forbidden             the token may not do this (403)
+    │   ├── Forbidden             the token may not do this (403)
+    │   └── RateLimited           a budget or rate limit is used up (429)
     └── Failure                   shipyard or a service it needs failed (500)
         ├── StoreError            the metadata store or blob store failed (503)
-        └── RemoteError           a shipyard server answered with a failure (502)
+        ├── RemoteError           a shipyard server answered with a failure (502)
+        └── ProviderError         an LLM provider failed or refused (502, or its own status)
 
 User mistakes (``UserError``) are told apart from failures so that the CLI
 prints one line for the first and a traceback only for the second when asked,
@@ -82,6 +84,17 @@ class Forbidden(UserError):
     headline = "Forbidden"
 
 
+class RateLimited(UserError):
+    """Raised when a virtual key's budget or rate limit is used up; says which and when it resets."""
+
+    status = 429
+    headline = "Rate limited"
+
+    def __init__(self, message: str, *, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 class Failure(ShipyardError):
     """Raised when shipyard itself or a service it depends on failed."""
 
@@ -103,6 +116,33 @@ class RemoteError(Failure):
     headline = "Server error"
 
 
+class ProviderError(Failure):
+    """Raised when an LLM provider failed: an HTTP error, a timeout, a refused connection.
+
+    ``retryable`` says whether the router may try again (429, 5xx, timeouts,
+    connection errors); ``status`` is the HTTP status the gateway answers with.
+    """
+
+    status = 502
+    headline = "Provider error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str = "",
+        retryable: bool = False,
+        upstream_status: int | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.retryable = retryable
+        self.upstream_status = upstream_status
+        if status is not None:
+            self.status = status  # type: ignore[misc]
+
+
 _BY_NAME: dict[str, type[ShipyardError]] = {
     cls.__name__: cls
     for cls in (
@@ -113,9 +153,11 @@ _BY_NAME: dict[str, type[ShipyardError]] = {
         Conflict,
         Unauthorized,
         Forbidden,
+        RateLimited,
         Failure,
         StoreError,
         RemoteError,
+        ProviderError,
     )
 }
 
@@ -127,6 +169,7 @@ _BY_STATUS: dict[int, type[ShipyardError]] = {
     404: NotFound,
     409: Conflict,
     422: InvalidInput,
+    429: RateLimited,
 }
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -259,4 +260,126 @@ deployments = Table(
     Column("details", Text, nullable=False),
     Index("ix_deployments_name", "name"),
     Index("ix_deployments_heartbeat", "heartbeat_at"),
+)
+
+# --- LLM gateway and tracing (migration 0004) ---
+
+# One trace: a request through the gateway or a block of user code, with its totals.
+traces = Table(
+    "traces",
+    metadata,
+    Column("trace_id", String(32), primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("started_at", BigInteger, nullable=False),  # ms since the epoch
+    Column("duration_ms", Float, nullable=False),
+    Column("status", String(16), nullable=False),  # ok | error
+    Column("error", Text, nullable=True),
+    Column("model", String(255), nullable=True),
+    Column("key_id", String(32), nullable=True),
+    Column("project", String(128), nullable=True),
+    Column("prompt_tokens", Integer, nullable=False),
+    Column("completion_tokens", Integer, nullable=False),
+    Column("cost_usd", Float, nullable=False),
+    Column("cache_hit", Boolean, nullable=False),
+    Column("span_count", Integer, nullable=False),
+    Index("ix_traces_time", "started_at"),
+    Index("ix_traces_model_time", "model", "started_at"),
+    Index("ix_traces_key_time", "key_id", "started_at"),
+    Index("ix_traces_project_time", "project", "started_at"),
+)
+
+# One span of a trace: a stage, a provider attempt, a user block. Attributes are JSON.
+spans = Table(
+    "spans",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("trace_id", String(32), nullable=False),
+    Column("span_id", String(16), nullable=False),
+    Column("parent_id", String(16), nullable=True),
+    Column("name", String(255), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("start_us", BigInteger, nullable=False),  # microseconds since the epoch
+    Column("duration_ms", Float, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("error", Text, nullable=True),
+    Column("attributes", Text, nullable=False),
+    Column("events", Text, nullable=False),
+    Index("ix_spans_trace", "trace_id", "start_us"),
+)
+
+# One model call through the LLM request path: what usage and cost pages add up.
+llm_calls = Table(
+    "llm_calls",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("trace_id", String(32), nullable=False),
+    Column("span_id", String(16), nullable=False),
+    Column("started_at", BigInteger, nullable=False),
+    Column("operation", String(16), nullable=False),  # chat | completion | embedding
+    Column("model", String(255), nullable=False),  # as requested (alias or provider/model)
+    Column("provider", String(64), nullable=True),
+    Column("target", String(255), nullable=True),  # provider/model that answered
+    Column("key_id", String(32), nullable=True),
+    Column("project", String(128), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("error_type", String(64), nullable=True),
+    Column("latency_ms", Float, nullable=False),
+    Column("prompt_tokens", Integer, nullable=False),
+    Column("completion_tokens", Integer, nullable=False),
+    Column("cost_usd", Float, nullable=False),
+    Column("cache", String(16), nullable=True),  # exact | semantic | None
+    Column("stream", Boolean, nullable=False),
+    Column("prompt_ref", String(255), nullable=True),
+    Index("ix_llm_calls_time", "started_at"),
+    Index("ix_llm_calls_model_time", "model", "started_at"),
+    Index("ix_llm_calls_key_time", "key_id", "started_at"),
+    Index("ix_llm_calls_trace", "trace_id"),
+)
+
+# A virtual key of the gateway. Only the SHA-256 of the secret is kept.
+llm_keys = Table(
+    "llm_keys",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("project", String(128), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),
+    Column("budget_usd", Float, nullable=True),
+    Column("budget_period", String(8), nullable=True),  # hour | day | week | month | total
+    Column("tpm", Integer, nullable=True),
+    Column("rpm", Integer, nullable=True),
+    Column("models", Text, nullable=False),  # JSON list; empty means every model
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=True),
+    Column("revoked_at", BigInteger, nullable=True),
+    Index("ix_llm_keys_project", "project"),
+)
+
+# Fixed-window counters for rate limits and budgets when no Redis is configured.
+llm_counters = Table(
+    "llm_counters",
+    metadata,
+    Column("scope", String(160), primary_key=True),  # e.g. key:<id>:rpm
+    Column("window_start", BigInteger, primary_key=True),
+    Column("value", Float, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Index("ix_llm_counters_expiry", "expires_at"),
+)
+
+# Cached responses: exact (request hash) and semantic (prompt embedding), per scope.
+llm_cache = Table(
+    "llm_cache",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("scope", String(255), nullable=False),  # model + key or project
+    Column("kind", String(16), nullable=False),  # exact | semantic
+    Column("request_hash", String(64), nullable=False),
+    Column("embedding", LargeBinary, nullable=True),  # float32, normalized
+    Column("prompt_text", Text, nullable=False),
+    Column("response", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=True),
+    Index("ix_llm_cache_lookup", "scope", "kind", "request_hash"),
+    Index("ix_llm_cache_expiry", "expires_at"),
 )

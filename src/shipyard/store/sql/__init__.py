@@ -11,9 +11,13 @@ from shipyard.store.sql.deployments import SqlDeployments
 from shipyard.store.sql.environments import SqlEnvironments
 from shipyard.store.sql.experiments import SqlExperiments
 from shipyard.store.sql.lineage import SqlLineage
+from shipyard.store.sql.llm_cache import SqlLLMCache
+from shipyard.store.sql.llm_counters import SqlLLMCounters
+from shipyard.store.sql.llm_keys import SqlLLMKeys
 from shipyard.store.sql.predictions import SqlPredictions
 from shipyard.store.sql.run_data import SqlRunData
 from shipyard.store.sql.runs import SqlRuns
+from shipyard.store.sql.traces import SqlTraces
 
 
 class SqlStore:
@@ -38,6 +42,10 @@ class SqlStore:
         self.lineage = SqlLineage(self.db)
         self.predictions = SqlPredictions(self.db)
         self.deployments = SqlDeployments(self.db)
+        self.traces = SqlTraces(self.db)
+        self.llm_keys = SqlLLMKeys(self.db)
+        self.llm_counters = SqlLLMCounters(self.db)
+        self.llm_cache = SqlLLMCache(self.db)
 
     def close(self) -> None:
         self.db.dispose()

@@ -1,0 +1,1 @@
+"""``sy.llm``: call models through the LLM request path (providers, gateway, cache, budgets)."""
