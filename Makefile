@@ -4,6 +4,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 ARGS ?=
 PYTEST_ARGS ?=
+# llama-cpp-python ships no binary wheel: it is built from source once per machine
+# (about 5 minutes on 2 cores) and kept here, outside the repository, for every later install.
+WHEELHOUSE ?= $(HOME)/.cache/shipyard/wheels
+LLAMA_CPP_VERSION := 0.3.36
+LLAMA_CPP_WHEEL := $(WHEELHOUSE)/.llama-cpp-python-$(LLAMA_CPP_VERSION)
+PIP_INSTALL = $(BIN)/pip install -q -c constraints.txt --find-links $(WHEELHOUSE)
 
 .PHONY: demo test check bench install install-dev services lock clean
 
@@ -13,13 +19,19 @@ $(BIN)/python:
 
 # Reinstall only when the dependency list changes.
 # constraints.txt pins what was tested, so pip does not spend minutes backtracking.
-$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
-	$(BIN)/pip install -q -c constraints.txt -e '.[all]'
+$(VENV)/.installed: pyproject.toml constraints.txt $(LLAMA_CPP_WHEEL) | $(BIN)/python
+	$(PIP_INSTALL) -e '.[all]'
 	@touch $@
 
-$(VENV)/.installed-dev: pyproject.toml constraints.txt | $(BIN)/python
-	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+$(VENV)/.installed-dev: pyproject.toml constraints.txt $(LLAMA_CPP_WHEEL) | $(BIN)/python
+	$(PIP_INSTALL) -e '.[dev]'
 	@touch $@ $(VENV)/.installed
+
+$(LLAMA_CPP_WHEEL): | $(BIN)/python
+	@mkdir -p $(WHEELHOUSE)
+	@echo "Building llama-cpp-python $(LLAMA_CPP_VERSION) once for this machine (about 5 minutes on 2 cores)..."
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip wheel -q --no-deps llama-cpp-python==$(LLAMA_CPP_VERSION) -w $(WHEELHOUSE)
+	@touch $@
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
