@@ -60,7 +60,8 @@ bench: $(VENV)/.installed-dev
 
 ## lock: re-pin constraints.txt to what the dev venv has now (after changing dependencies)
 lock: $(VENV)/.installed-dev
-	@{ head -n 2 constraints.txt; $(BIN)/pip freeze --exclude-editable | grep -v '^-e'; } > constraints.txt.new
+	@{ head -n 2 constraints.txt; $(BIN)/pip freeze --exclude-editable | grep -v '^-e' \
+	  | sed -e 's|^llama_cpp_python @ .*|llama-cpp-python==$(LLAMA_CPP_VERSION)|' -e 's|^torch==\([0-9.]*\)+cpu|torch==\1|'; } > constraints.txt.new
 	@mv constraints.txt.new constraints.txt
 
 clean:
