@@ -10,6 +10,7 @@ import textwrap
 import shipyard
 
 EXPECTED = {
+    "llm",
     "ActiveRun",
     "Conflict",
     "Experiment",

@@ -18,6 +18,7 @@ _MODULES: dict[str, str] = {
     "indexes": "shipyard.assets.indexes.api",
     "models": "shipyard.assets.models.api",
     "pipelines": "shipyard.pipelines",
+    "llm": "shipyard.llm",
 }
 
 _EXPORTS: dict[str, str] = {
@@ -77,6 +78,7 @@ __all__ = [
     "get_run",
     "indexes",
     "list_experiments",
+    "llm",
     "metric_history",
     "models",
     "pipeline",
@@ -88,7 +90,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from shipyard import pipelines
+    from shipyard import llm, pipelines
     from shipyard.assets.datasets import api as datasets
     from shipyard.assets.indexes import api as indexes
     from shipyard.assets.models import api as models

@@ -123,8 +123,16 @@ class TargetConfig:
     def from_dict(cls, data: object, where: str) -> TargetConfig:
         d = _fields(
             data,
-            {"provider", "model", "weight", "timeout_s", "base_url", "api_key_env", "headers",
-             "options"},
+            {
+                "provider",
+                "model",
+                "weight",
+                "timeout_s",
+                "base_url",
+                "api_key_env",
+                "headers",
+                "options",
+            },
             where,
         )
         if "provider" not in d or "model" not in d:
@@ -265,8 +273,18 @@ class GatewayConfig:
     def from_dict(cls, data: object) -> GatewayConfig:
         d = _fields(
             data,
-            {"models", "default_model", "stages", "routing", "cache", "auth", "limits",
-             "tracing", "prices", "guards"},
+            {
+                "models",
+                "default_model",
+                "stages",
+                "routing",
+                "cache",
+                "auth",
+                "limits",
+                "tracing",
+                "prices",
+                "guards",
+            },
             "config",
         )
         models: dict[str, ModelRoute] = {}

@@ -23,10 +23,14 @@ class RequestPath:
 
         self.config = config or GatewayConfig()
         self.workspace = workspace or current_workspace()
-        self.stages: list[Stage] = [_build(name, self.config, self.workspace) for name in self.config.stages]
+        self.stages: list[Stage] = [
+            _build(name, self.config, self.workspace) for name in self.config.stages
+        ]
         self.chain = Chain(self.stages)
 
-    def run(self, request: LLMRequest, *, credential: str | None = None, cache: bool = True) -> Outcome:
+    def run(
+        self, request: LLMRequest, *, credential: str | None = None, cache: bool = True
+    ) -> Outcome:
         """Send ``request`` through every stage; a stream is returned unconsumed."""
         return self.chain(Call(request=request, credential=credential, cache=cache))
 

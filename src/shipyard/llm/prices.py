@@ -42,7 +42,7 @@ class Price:
         extra = set(data) - {"input", "output"}
         if extra:
             raise InvalidInput(f"{where}: unknown price field(s) {', '.join(sorted(extra))}")
-        return cls(input_per_m=data["input"], output_per_m=data["output"])  # type: ignore[arg-type]
+        return cls(input_per_m=data["input"], output_per_m=data["output"])
 
 
 BUILTIN_PRICES: dict[str, Price] = {

@@ -62,9 +62,7 @@ class Message:
             raise InvalidInput('each message must be an object with "role" and "content"')
         content = value.get("content")
         if isinstance(content, list):  # OpenAI content parts: keep the text ones
-            content = "".join(
-                str(p.get("text", "")) for p in content if isinstance(p, Mapping)
-            )
+            content = "".join(str(p.get("text", "")) for p in content if isinstance(p, Mapping))
         if content is None:
             content = ""
         return cls(role=str(value["role"]), content=content, name=value.get("name"))

@@ -67,6 +67,17 @@ def get(ref: str | AssetRef, *, workspace: Workspace | None = None) -> PromptSpe
     return _spec_of(use(ref, "prompt", workspace=workspace), workspace)
 
 
+def load(
+    ref: str | AssetRef, *, workspace: Workspace | None = None
+) -> tuple[AssetVersion, PromptSpec]:
+    """The version a reference resolves to and its spec (inside a run, recorded as consumed).
+
+    Callers that record which version they used (the LLM request path) need both.
+    """
+    version = use(ref, "prompt", workspace=workspace)
+    return version, _spec_of(version, workspace)
+
+
 def render(
     ref: str | AssetRef, *, workspace: Workspace | None = None, **variables: object
 ) -> list[dict[str, str]]:

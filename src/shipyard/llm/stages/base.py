@@ -86,6 +86,4 @@ def _bind(stage: Stage, next: Next) -> Next:
 
 
 def _end_of_chain(call: Call) -> Outcome:
-    raise RuntimeError(
-        "the request path ended without an answer: the last stage must be 'route'"
-    )
+    raise RuntimeError("the request path ended without an answer: the last stage must be 'route'")

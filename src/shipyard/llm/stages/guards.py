@@ -65,7 +65,9 @@ class InputGuardStage:
         for guard in self.guards:
             verdict = guard.check_input(call.request)
             if verdict.action == "block":
-                raise GuardBlocked(f"input guard {guard.name} blocked the request: {verdict.reason}")
+                raise GuardBlocked(
+                    f"input guard {guard.name} blocked the request: {verdict.reason}"
+                )
         return next(call)
 
 
@@ -91,4 +93,6 @@ class OutputGuardStage:
         for guard in self.guards:
             verdict = guard.check_output(call.request, response)
             if verdict.action == "block":
-                raise GuardBlocked(f"output guard {guard.name} blocked the answer: {verdict.reason}")
+                raise GuardBlocked(
+                    f"output guard {guard.name} blocked the answer: {verdict.reason}"
+                )
