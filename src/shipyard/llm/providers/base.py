@@ -10,6 +10,7 @@ shipyard gateway. Third parties add providers through the
 from __future__ import annotations
 
 import importlib
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -75,7 +76,16 @@ class Provider(Protocol):
 
 
 _lock = Lock()
-_instances: dict[tuple[str, ProviderConfig], Provider] = {}
+_instances: dict[tuple[str, str], Provider] = {}
+
+
+def _config_key(config: ProviderConfig) -> str:
+    """A hashable identity of ``config`` (its mappings are dicts, so the dataclass is not hashable)."""
+    return json.dumps(
+        [config.base_url, config.api_key, dict(config.headers), dict(config.options)],
+        sort_keys=True,
+        default=repr,
+    )
 
 
 def provider_names() -> list[str]:
@@ -92,7 +102,7 @@ def get_provider(name: str, config: ProviderConfig | None = None) -> Provider:
     their connection pools.
     """
     config = config or ProviderConfig()
-    key = (name, config)
+    key = (name, _config_key(config))
     found = _instances.get(key)
     if found is not None:
         return found
