@@ -1,0 +1,277 @@
+"""The OpenAI-compatible HTTP gateway: ``create_gateway_app(config, workspace)`` builds it.
+
+Endpoints (the official ``openai`` SDK works against them unchanged):
+
+- ``POST /v1/chat/completions`` and ``POST /v1/completions``, streamed as
+  server-sent events when ``stream`` is true;
+- ``POST /v1/embeddings``;
+- ``GET /v1/models`` and ``GET /v1/models/{model}``;
+- ``GET /health``.
+
+Each request becomes an ``LLMRequest`` and goes through the same
+``RequestPath`` as ``sy.llm`` calls: the bearer token is the virtual key,
+``Cache-Control: no-cache`` skips the cache. The answer's ``model`` is the
+name the client asked for; the target that served it is in the ``shipyard``
+object and the ``x-shipyard-target`` header.
+
+Plain Starlette routes, the standard library's JSON and one thread-pool hop
+per request (the request path is synchronous) keep the gateway's own share of
+a call's latency well under a millisecond.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any
+
+import anyio
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from shipyard.core.errors import InvalidInput, NotFound, ShipyardError
+from shipyard.llm.config import GatewayConfig
+from shipyard.llm.gateway import openai_wire as wire
+from shipyard.llm.gateway.errors import ModelNotFound, WireError, error_json
+from shipyard.llm.gateway.sse import ChunkFrames, SSEResponse
+from shipyard.llm.path import RequestPath
+from shipyard.llm.providers.base import split_model
+from shipyard.llm.types import LLMResponse, ResponseStream
+from shipyard.workspace import Workspace
+
+MAX_BODY_BYTES = 32 * 2**20
+JSON = "application/json"
+# ids need to be unique, not secret: os.urandom costs ~100 µs a call on some VMs
+_ids = random.Random()
+
+Parse = Callable[[Mapping[str, Any], str], wire.Parsed]
+_HEALTH = b'{"status":"ok"}'
+
+
+class Gateway:
+    """The endpoints of one gateway, over one request path."""
+
+    def __init__(self, config: GatewayConfig | None = None, workspace: Workspace | None = None):
+        self.config = config or GatewayConfig()
+        self.path = RequestPath(self.config, workspace)
+        self.created = int(time.time())
+
+    # --- endpoints -----------------------------------------------------------------------
+
+    async def chat(self, request: Request) -> Response:
+        return await self._call(request, wire.parse_chat, "chat")
+
+    async def completions(self, request: Request) -> Response:
+        return await self._call(request, wire.parse_completion, "completion")
+
+    async def embeddings(self, request: Request) -> Response:
+        return await self._call(request, wire.parse_embedding, "embedding")
+
+    async def models(self, request: Request) -> Response:
+        credential = _bearer(request)
+        names = await anyio.to_thread.run_sync(self._model_names, credential)
+        if isinstance(names, Response):
+            return names
+        return _json(200, wire.models_body(names, self.created))
+
+    async def model(self, request: Request) -> Response:
+        name = request.path_params["model"]
+        names = await anyio.to_thread.run_sync(self._model_names, _bearer(request))
+        if isinstance(names, Response):
+            return names
+        if name not in names:
+            return _error(ModelNotFound(name, names))
+        return _json(200, wire.models_body([name], self.created)["data"][0])
+
+    async def health(self, _request: Request) -> Response:
+        return Response(_HEALTH, media_type=JSON)
+
+    def routes(self, prefix: str = "/v1") -> list[Route]:
+        """The ``/v1`` routes, under ``prefix`` (empty when mounted at ``/v1``)."""
+        return [
+            Route(f"{prefix}/chat/completions", self.chat, methods=["POST"]),
+            Route(f"{prefix}/completions", self.completions, methods=["POST"]),
+            Route(f"{prefix}/embeddings", self.embeddings, methods=["POST"]),
+            Route(f"{prefix}/models", self.models, methods=["GET"]),
+            Route(f"{prefix}/models/{{model:path}}", self.model, methods=["GET"]),
+        ]
+
+    def close(self) -> None:
+        """Close the stages and flush the traces still buffered (at shutdown)."""
+        self.path.close()
+        flush_traces()
+
+    # --- the one request flow ------------------------------------------------------------
+
+    async def _call(self, request: Request, parse: Parse, kind: str) -> Response:
+        size = request.headers.get("content-length")
+        if size is not None and size.isdigit() and int(size) > MAX_BODY_BYTES:
+            return _error(
+                WireError(
+                    f"the request body is over {MAX_BODY_BYTES >> 20} MiB", code="request_too_large"
+                ),
+                status=413,
+            )
+        body = await request.body()
+        credential = _bearer(request)
+        cache = "no-cache" not in request.headers.get("cache-control", "").lower()
+        return await anyio.to_thread.run_sync(self._answer, body, parse, kind, credential, cache)
+
+    def _answer(
+        self, body: bytes, parse: Parse, kind: str, credential: str | None, cache: bool
+    ) -> Response:
+        parsed: wire.Parsed | None = None
+        try:
+            parsed = parse(wire.load_json(body), self.config.default_model)
+            outcome = self.path.run(parsed.request, credential=credential, cache=cache)
+            if isinstance(outcome, ResponseStream):
+                return self._stream(outcome, parsed, kind)
+            return self._whole(outcome, parsed, kind)
+        except (InvalidInput, NotFound) as exc:
+            model = None if parsed is None or isinstance(exc, WireError) else parsed.model
+            if model is not None and not self._known(model):
+                return _error(ModelNotFound(model, self.config.model_names()))
+            return _error(exc)
+        except Exception as exc:
+            return _error(exc)
+
+    def _whole(self, response: LLMResponse, parsed: wire.Parsed, kind: str) -> Response:
+        if kind == "embedding":
+            body = wire.embedding_body(response, parsed)
+        elif kind == "chat":
+            body = wire.chat_body(response, parsed, response.id or _new_id("chatcmpl-"), _now())
+        else:
+            body = wire.completion_body(response, parsed, response.id or _new_id("cmpl-"), _now())
+        headers = _shipyard_headers(response.model, response.cache, response.trace_id)
+        headers["x-shipyard-cost-usd"] = f"{response.cost_usd:.10g}"
+        return _json(200, body, headers)
+
+    def _stream(self, stream: ResponseStream, parsed: wire.Parsed, kind: str) -> Response:
+        prefix = "chatcmpl-" if kind == "chat" else "cmpl-"
+        frames = ChunkFrames(
+            "chat" if kind == "chat" else "completion",
+            stream.id or _new_id(prefix),
+            _now(),
+            parsed.model,
+            parsed.include_usage,
+        )
+        headers = _shipyard_headers(stream.model, stream.cache, stream.trace_id)
+        return SSEResponse(stream, frames, headers)
+
+    def _known(self, model: str) -> bool:
+        if model in self.config.models:
+            return True
+        try:
+            split_model(model)
+        except InvalidInput:
+            return False
+        return True
+
+    def _model_names(self, credential: str | None) -> list[str] | Response:
+        """The configured names; with ``auth.require_key``, only those the caller's key may use."""
+        names = self.config.model_names()
+        if not self.config.auth.require_key:
+            return names
+        from shipyard.core.errors import Unauthorized
+        from shipyard.llm.keys import verify_key
+
+        try:
+            if not credential:
+                raise Unauthorized(
+                    "this gateway needs a virtual key: send 'Authorization: Bearer sk-sy-...' "
+                    "(create one with: shipyard keys create --project P)"
+                )
+            key = verify_key(credential, workspace=self.path.workspace)
+        except ShipyardError as exc:
+            return _error(exc)
+        allowed = set(key.models)
+        return [n for n in names if n in allowed] if allowed else names
+
+
+def create_gateway_app(
+    config: GatewayConfig | None = None, workspace: Workspace | None = None
+) -> Starlette:
+    """The gateway as an ASGI app: ``/v1/...`` and ``/health``; closes its stages on shutdown."""
+    gateway = Gateway(config, workspace)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await anyio.to_thread.run_sync(gateway.close)
+
+    app = Starlette(
+        routes=[*gateway.routes("/v1"), Route("/health", gateway.health, methods=["GET"])],
+        exception_handlers={HTTPException: _http_error},
+        lifespan=lifespan,
+    )
+    app.state.gateway = gateway
+    return app
+
+
+def create_v1_app(gateway: Gateway) -> Starlette:
+    """The ``/v1`` routes alone, to mount at ``/v1`` in another app (``shipyard server``)."""
+    app = Starlette(routes=gateway.routes(""), exception_handlers={HTTPException: _http_error})
+    app.state.gateway = gateway
+    return app
+
+
+def flush_traces() -> None:
+    """Write the spans still buffered; a no-op until tracing is installed."""
+    try:
+        from shipyard.tracing import flush_traces as flush
+    except ImportError:  # pragma: no cover - tracing is part of the package
+        return
+    flush()
+
+
+async def _http_error(_request: Request, exc: Exception) -> Response:
+    """Unknown paths and wrong methods, in OpenAI's error shape."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    message = {
+        404: "no such endpoint on this gateway; see GET /v1/models and docs/llm-gateway.md",
+        405: "this endpoint does not accept that HTTP method",
+    }.get(status, "request failed")
+    code = {404: "unknown_url", 405: "method_not_allowed"}.get(status)
+    body = {
+        "error": {"message": message, "type": "invalid_request_error", "param": None, "code": code}
+    }
+    return _json(status, body)
+
+
+def _error(exc: BaseException, status: int | None = None) -> Response:
+    code, body, headers = error_json(exc)
+    return Response(body, status_code=status or code, headers=headers, media_type=JSON)
+
+
+def _json(status: int, body: object, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(json.dumps(body).encode(), status_code=status, headers=headers, media_type=JSON)
+
+
+def _shipyard_headers(target: str, cache: str | None, trace_id: str | None) -> dict[str, str]:
+    headers = {"x-shipyard-target": target, "x-shipyard-cache": cache or "miss"}
+    if trace_id:
+        headers["x-shipyard-trace-id"] = trace_id
+    return headers
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if not header or header[:7].lower() != "bearer ":
+        return None
+    return header[7:].strip() or None
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}{_ids.getrandbits(96):024x}"
+
+
+def _now() -> int:
+    return int(time.time())
