@@ -1,0 +1,116 @@
+"""What one process keeps in memory in front of the SQL cache, per store.
+
+Entries never change once written, so a positive entry held here (with its
+expiry) stays right until it expires or the cache is cleared. A clear in this
+process drops the memory at once; a clear in another process is noticed
+through the store's clear token, checked at most every ``CHECK_INTERVAL_S``
+by exact lookups and on every semantic lookup.
+
+The state is keyed by the repository object, so two ``Workspace`` objects on
+one database keep separate memories and see each other's entries through SQL,
+as two processes would.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections import OrderedDict
+from collections.abc import Hashable
+from typing import Any
+
+from shipyard.llm.cache.entries import CachedAnswer
+from shipyard.store.sql.llm_cache import CacheState, SqlLLMCache
+
+CHECK_INTERVAL_S = 1.0
+"""How stale another process's clear may look to exact lookups here."""
+SWEEP_INTERVAL_S = 600.0
+"""How often a process deletes expired rows (on a store, never on a lookup)."""
+MAX_ANSWERS = 4096
+
+
+class LocalState:
+    """Answers recently read or written, the semantic groups loaded, and what SQL looked like."""
+
+    def __init__(self, max_answers: int = MAX_ANSWERS) -> None:
+        self.lock = threading.RLock()
+        self.max_answers = max_answers
+        self.answers: OrderedDict[Hashable, tuple[CachedAnswer, int | None]] = OrderedDict()
+        self.groups: dict[tuple[str, str], Any] = {}
+        """(scope, params hash) → the semantic module's in-memory vectors."""
+        self.seen_id = 0
+        """Semantic rows up to this id are in the loaded groups."""
+        self.clear_token: str | None = None
+        self.known = False
+        self.checked_at = 0.0
+        self.swept_at = time.monotonic()
+
+    def reset(self) -> None:
+        """Forget everything (a clear happened here or elsewhere)."""
+        with self.lock:
+            self.answers.clear()
+            self.groups.clear()
+            self.seen_id = 0
+
+    def observe(self, state: CacheState) -> None:
+        """Take in the store's state: a new clear token or fewer rows than seen drop the memory."""
+        with self.lock:
+            self.checked_at = time.monotonic()
+            if not self.known:
+                self.known = True
+                self.clear_token = state.clear_token
+            elif state.clear_token != self.clear_token:
+                self.clear_token = state.clear_token
+                self.reset()
+            if state.max_id < self.seen_id:
+                self.groups.clear()  # rows went away under us (ids can be reused): reload lazily
+                self.seen_id = 0
+
+    def check(self, repo: SqlLLMCache, *, every_s: float = CHECK_INTERVAL_S) -> None:
+        """Look at the store's state if the last look is older than ``every_s``."""
+        if time.monotonic() - self.checked_at >= every_s:
+            self.observe(repo.state())
+
+    def answer(self, key: Hashable, now: int) -> CachedAnswer | None:
+        with self.lock:
+            found = self.answers.get(key)
+            if found is None:
+                return None
+            answer, expires_at = found
+            if expires_at is not None and expires_at <= now:
+                del self.answers[key]
+                return None
+            self.answers.move_to_end(key)
+            return answer
+
+    def remember(self, key: Hashable, answer: CachedAnswer, expires_at: int | None) -> None:
+        with self.lock:
+            self.answers[key] = (answer, expires_at)
+            self.answers.move_to_end(key)
+            while len(self.answers) > self.max_answers:
+                self.answers.popitem(last=False)
+
+    def sweep_due(self) -> bool:
+        """True at most once per ``SWEEP_INTERVAL_S``: time to delete expired rows."""
+        with self.lock:
+            if time.monotonic() - self.swept_at < SWEEP_INTERVAL_S:
+                return False
+            self.swept_at = time.monotonic()
+            return True
+
+
+_lock = threading.Lock()
+_states: weakref.WeakKeyDictionary[SqlLLMCache, LocalState] = weakref.WeakKeyDictionary()
+
+
+def local_state(repo: SqlLLMCache) -> LocalState:
+    """The memory this process keeps for ``repo`` (made on first use)."""
+    found = _states.get(repo)
+    if found is not None:
+        return found
+    with _lock:
+        found = _states.get(repo)
+        if found is None:
+            found = _states[repo] = LocalState()
+        return found
