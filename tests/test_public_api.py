@@ -42,6 +42,7 @@ EXPECTED = {
     "search_runs",
     "start_run",
     "step",
+    "trace",
 }
 
 

@@ -36,6 +36,8 @@ _EXPORTS: dict[str, str] = {
     # pipelines
     "step": "shipyard.pipelines.step_decorator",
     "pipeline": "shipyard.pipelines.pipeline_decorator",
+    # tracing
+    "trace": "shipyard.tracing",
     # records
     "Run": "shipyard.store.records",
     "RunPage": "shipyard.store.records",
@@ -87,6 +89,7 @@ __all__ = [
     "search_runs",
     "start_run",
     "step",
+    "trace",
 ]
 
 if TYPE_CHECKING:
@@ -118,6 +121,7 @@ if TYPE_CHECKING:
         search_runs,
         start_run,
     )
+    from shipyard.tracing import trace
     from shipyard.tracking.run import ActiveRun
     from shipyard.workspace import Workspace, collect_garbage
 

@@ -31,6 +31,13 @@ from shipyard.store.records import (
     RunStatus,
 )
 from shipyard.store.serving_records import DeploymentRecord, PredictionQuery, PredictionRecord
+from shipyard.store.trace_records import (
+    CallQuery,
+    LLMCallRecord,
+    SpanRecord,
+    TraceQuery,
+    TraceRecord,
+)
 
 
 class ExperimentRepo(Protocol):
@@ -144,6 +151,18 @@ class DeploymentRepo(Protocol):
     def list(self, name: str | None = None) -> builtins.list[DeploymentRecord]: ...
 
 
+class TraceRepo(Protocol):
+    def record(
+        self,
+        traces: Sequence[TraceRecord],
+        spans: Sequence[SpanRecord],
+        calls: Sequence[LLMCallRecord],
+    ) -> None: ...
+    def list(self, query: TraceQuery) -> builtins.list[TraceRecord]: ...
+    def get(self, trace_id: str) -> tuple[TraceRecord, builtins.list[SpanRecord]]: ...
+    def calls(self, query: CallQuery) -> builtins.list[LLMCallRecord]: ...
+
+
 class Store(Protocol):
     """A metadata store: one attribute per repository."""
 
@@ -167,4 +186,6 @@ class Store(Protocol):
     def predictions(self) -> PredictionRepo: ...
     @property
     def deployments(self) -> DeploymentRepo: ...
+    @property
+    def traces(self) -> TraceRepo: ...
     def close(self) -> None: ...

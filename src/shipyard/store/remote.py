@@ -19,6 +19,7 @@ from shipyard.store.records import (
 )
 from shipyard.store.remote_assets import RemoteAliases, RemoteAssets, RemoteLineage
 from shipyard.store.remote_serving import RemoteDeployments, RemotePredictions
+from shipyard.store.remote_traces import RemoteTraces
 
 
 def _q(value: str | int) -> str:
@@ -154,6 +155,7 @@ class RemoteStore:
         self.lineage = RemoteLineage(api)
         self.predictions = RemotePredictions(api)
         self.deployments = RemoteDeployments(api)
+        self.traces = RemoteTraces(api)
 
     def close(self) -> None:
         self.api.close()

@@ -1,0 +1,267 @@
+"""Spans and the context that makes them nest.
+
+A span is one timed piece of work; spans of one request share a trace id and
+point at their parent. The span open "here" lives in a ``ContextVar``, so it
+follows a request through function calls, into asyncio tasks, and into the
+threads Starlette runs sync endpoints in; ``carry`` takes it into any other
+worker thread.
+
+Everything here runs on the request thread and must stay cheap (a few
+microseconds a span): no I/O, no locks held for long. When the last open span
+of a trace ends, the trace goes to the recorder's queue and a background thread
+writes it.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar, Token
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+if TYPE_CHECKING:
+    from shipyard.workspace import Workspace
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# Ids must be unique, not secret: os.urandom costs up to ~100 µs a call on some VMs.
+_rng = random.Random()
+os.register_at_fork(after_in_child=_rng.seed)  # a forked worker must not repeat its parent's ids
+
+_CURRENT: ContextVar[Span | None] = ContextVar("shipyard_span", default=None)
+
+
+def new_trace_id() -> str:
+    """32 hex digits (W3C trace context size), never all zeros."""
+    return f"{_rng.getrandbits(128) or 1:032x}"
+
+
+def new_span_id() -> str:
+    """16 hex digits (W3C size), never all zeros."""
+    return f"{_rng.getrandbits(64) or 1:016x}"
+
+
+class TraceState:
+    """What the spans of one trace share while it is open: where it goes, and who is still open."""
+
+    __slots__ = ("_lock", "done", "open", "otlp_endpoint", "root", "spans", "trace_id", "workspace")
+
+    def __init__(self, trace_id: str) -> None:
+        self.trace_id = trace_id
+        self.root: Span | None = None
+        self.spans: list[Span] = []
+        self.open = 0
+        self.done = False
+        self.workspace: Workspace | None = None
+        """Where the trace is stored; the first span that names one decides (default: current)."""
+        self.otlp_endpoint: str | None = None
+        self._lock = threading.Lock()
+
+    def _opened(self) -> None:
+        with self._lock:
+            self.open += 1
+
+    def _closed(self, span: Span) -> bool:
+        """Add the ended ``span``; True when it was the trace's last open span."""
+        with self._lock:
+            self.open -= 1
+            if self.done:
+                return False  # a span that outlived its recorded trace: nowhere to put it
+            self.spans.append(span)
+            if self.open == 0:
+                self.done = True
+                return True
+            return False
+
+
+class Span:
+    """One timed piece of work: a name, a kind, attributes, events, and how it ended."""
+
+    __slots__ = (
+        "_t0",
+        "attributes",
+        "duration_ms",
+        "error",
+        "events",
+        "kind",
+        "name",
+        "parent_id",
+        "span_id",
+        "start_us",
+        "state",
+        "status",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        kind: str,
+        state: TraceState,
+        parent_id: str | None,
+        attributes: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.name = name
+        self.kind = kind
+        self.state = state
+        self.span_id = new_span_id()
+        self.parent_id = parent_id
+        self.attributes: dict[str, Any] = {}
+        if attributes:
+            self.set_attributes(attributes)
+        self.events: list[dict[str, Any]] = []
+        self.status = "ok"
+        self.error: str | None = None
+        self.duration_ms: float | None = None
+        self.start_us = time.time_ns() // 1000
+        self._t0 = time.perf_counter_ns()
+        state._opened()
+
+    @property
+    def trace_id(self) -> str:
+        return self.state.trace_id
+
+    @property
+    def ended(self) -> bool:
+        return self.duration_ms is not None
+
+    @property
+    def elapsed_ms(self) -> float:
+        """Time since the span started (its duration once ended)."""
+        if self.duration_ms is not None:
+            return self.duration_ms
+        return (time.perf_counter_ns() - self._t0) / 1e6
+
+    def set_attribute(self, key: str, value: Any) -> None:
+        """Set one attribute; ``None`` removes it (OpenTelemetry drops ``None`` values too)."""
+        if value is None:
+            self.attributes.pop(key, None)
+        else:
+            self.attributes[key] = value
+
+    def set_attributes(self, attributes: Mapping[str, Any]) -> None:
+        for key, value in attributes.items():
+            self.set_attribute(key, value)
+
+    def add_event(self, name: str, attributes: Mapping[str, Any] | None = None) -> None:
+        """Something that happened at one instant during the span (a retry, a cache miss)."""
+        event: dict[str, Any] = {"name": name, "time_us": time.time_ns() // 1000}
+        if attributes:
+            event["attributes"] = dict(attributes)
+        self.events.append(event)
+
+    def record_error(self, exc: BaseException) -> None:
+        """Mark the span failed by ``exc`` (type and message), as an OTel ``exception`` event too."""
+        self.status = "error"
+        self.error = describe(exc)
+        self.add_event(
+            "exception",
+            {"exception.type": type(exc).__name__, "exception.message": str(exc)},
+        )
+
+    def end(self, error: BaseException | None = None) -> None:
+        """End the span (once; later calls do nothing). The last span to end sends the trace off."""
+        if self.duration_ms is not None:
+            return
+        self.duration_ms = (time.perf_counter_ns() - self._t0) / 1e6
+        if error is not None:
+            self.record_error(error)
+        if self.state._closed(self):
+            from shipyard.tracing.recorder import submit
+
+            submit(self.state)
+
+    def __enter__(self) -> Span:
+        return self
+
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        self.end(exc)
+
+    def __repr__(self) -> str:
+        return f"Span({self.name!r}, kind={self.kind!r}, trace={self.trace_id}, id={self.span_id})"
+
+
+def describe(exc: BaseException) -> str:
+    """``Type: message``, what a span's ``error`` says about an exception."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def current_span() -> Span | None:
+    """The span open in this context, or ``None`` outside any span."""
+    return _CURRENT.get()
+
+
+def current_trace_id() -> str | None:
+    """The id of the trace this code runs in, or ``None`` outside any span."""
+    s = _CURRENT.get()
+    return s.trace_id if s is not None else None
+
+
+def start_span(
+    name: str,
+    *,
+    kind: str = "internal",
+    attributes: Mapping[str, Any] | None = None,
+    workspace: Workspace | None = None,
+    parent: Span | None = None,
+    otlp_endpoint: str | None = None,
+) -> Span:
+    """Start a span without making it current; ``end()`` it yourself.
+
+    For work whose end is not the end of a block (a streamed answer). The
+    parent is ``parent``, else the current span; with neither, a new trace.
+    """
+    parent = parent if parent is not None else _CURRENT.get()
+    if parent is None or parent.state.done:
+        state = TraceState(new_trace_id())
+        s = Span(name, kind, state, None, attributes)
+        state.root = s
+    else:
+        state = parent.state
+        s = Span(name, kind, state, parent.span_id, attributes)
+    if workspace is not None and state.workspace is None:
+        state.workspace = workspace
+    if otlp_endpoint and state.otlp_endpoint is None:
+        state.otlp_endpoint = otlp_endpoint
+    return s
+
+
+@contextmanager
+def use_span(s: Span | None) -> Iterator[Span | None]:
+    """Make ``s`` the current span inside the block (it does not end it)."""
+    token = _CURRENT.set(s)
+    try:
+        yield s
+    finally:
+        restore(token)
+
+
+def restore(token: Token[Span | None]) -> None:
+    """Put back the span that was current before ``token``'s ``set``.
+
+    A block left in another context than it was entered in (a generator resumed
+    elsewhere) cannot reset; that other context is not ours to change.
+    """
+    with suppress(ValueError):
+        _CURRENT.reset(token)
+
+
+def carry(fn: Callable[P, R]) -> Callable[P, R]:
+    """``fn`` bound to the current span, to run in another thread as its child.
+
+    ``pool.submit(carry(work), item)``: spans ``work`` opens nest under the span
+    open where ``carry`` was called. Starlette's threadpool and
+    ``asyncio.to_thread`` copy the context themselves and need no ``carry``.
+    """
+    parent = _CURRENT.get()
+
+    def bound(*args: P.args, **kwargs: P.kwargs) -> R:
+        with use_span(parent):
+            return fn(*args, **kwargs)
+
+    return bound
