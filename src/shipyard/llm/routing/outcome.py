@@ -52,13 +52,13 @@ def exhausted(
         wait = min(b.retry_in_s() for _, b in open_)
         return CircuitOpen(text, provider=open_[0][0].provider, retry_after_s=wait)
     last_target, last = failed[-1]
-    status = last.status if isinstance(last, ShipyardError) else 502
+    status = last.status if isinstance(last, ShipyardError) and last.status >= 500 else 502
     return ProviderError(
         text,
         provider=last_target.provider,
         retryable=any(isinstance(e, ProviderError) and e.retryable for _, e in failed),
         upstream_status=getattr(last, "upstream_status", None),
-        status=max(int(status), 500),
+        status=int(status),
     )
 
 
