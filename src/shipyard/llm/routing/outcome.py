@@ -1,8 +1,9 @@
 """The error a caller gets when no target of a route could answer.
 
 One target that failed: its own error, so a single-provider setup sees the
-provider's message, status and ``Retry-After`` unchanged. Several: one ``ProviderError`` listing what each target
-said. Every breaker open: ``CircuitOpen`` (503) with when to come back.
+provider's message, status and ``Retry-After`` unchanged. Several: one
+``ProviderError`` listing what each target said. Every breaker open:
+``CircuitOpen`` (503) with when to come back.
 """
 
 from __future__ import annotations
