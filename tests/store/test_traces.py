@@ -1,0 +1,184 @@
+"""The traces repository on SQLite and PostgreSQL: batches in, filtered lists and trees out."""
+
+from __future__ import annotations
+
+import pytest
+
+from shipyard.core.errors import InvalidInput, NotFound
+from shipyard.store.sql import SqlStore
+from shipyard.store.trace_records import (
+    CallQuery,
+    LLMCallRecord,
+    SpanRecord,
+    TraceQuery,
+    TraceRecord,
+)
+
+
+def _trace(i: int, **changes: object) -> TraceRecord:
+    base: dict[str, object] = {
+        "trace_id": f"{i:032x}",
+        "name": f"chat model-{i % 2}",
+        "started_at": 1_000 + i,
+        "duration_ms": 10.0 * i,
+        "model": f"model-{i % 2}",
+        "key_id": "k1" if i < 3 else "k2",
+        "project": "support",
+        "prompt_tokens": i,
+        "completion_tokens": 2 * i,
+        "cost_usd": 0.001 * i,
+        "cache_hit": i == 4,
+        "span_count": 2,
+    }
+    return TraceRecord(**{**base, **changes})  # type: ignore[arg-type]
+
+
+def _spans(t: TraceRecord) -> list[SpanRecord]:
+    root = SpanRecord(
+        trace_id=t.trace_id,
+        span_id=f"{1:016x}",
+        parent_id=None,
+        name=t.name,
+        kind="llm",
+        start_us=t.started_at * 1000,
+        duration_ms=t.duration_ms,
+        attributes={"gen_ai.request.model": t.model, "gen_ai.response.finish_reasons": ["stop"],
+                    "nested": {"a": [1, 2.5, None]}},
+    )
+    child = SpanRecord(
+        trace_id=t.trace_id,
+        span_id=f"{2:016x}",
+        parent_id=root.span_id,
+        name="auth",
+        kind="stage",
+        start_us=t.started_at * 1000 + 5,
+        duration_ms=0.25,
+        status="error" if t.status == "error" else "ok",
+        error="Unauthorized: no" if t.status == "error" else None,
+        events=[{"name": "exception", "time_us": 7, "attributes": {"exception.type": "X"}}],
+    )
+    return [child, root]  # out of order: get() sorts by start
+
+
+def _call(t: TraceRecord) -> LLMCallRecord:
+    return LLMCallRecord(
+        trace_id=t.trace_id,
+        span_id=f"{1:016x}",
+        started_at=t.started_at,
+        operation="chat",
+        model=t.model or "",
+        status=t.status,
+        latency_ms=t.duration_ms,
+        provider="echo",
+        target=f"echo/{t.model}",
+        key_id=t.key_id,
+        project=t.project,
+        prompt_tokens=t.prompt_tokens,
+        completion_tokens=t.completion_tokens,
+        cost_usd=t.cost_usd,
+        cache="exact" if t.cache_hit else None,
+        stream=t.trace_id.endswith("3"),
+    )
+
+
+def _record(store: SqlStore, traces: list[TraceRecord]) -> None:
+    store.traces.record(
+        traces, [s for t in traces for s in _spans(t)], [_call(t) for t in traces]
+    )
+
+
+def test_record_get_and_idempotent_batches(store: SqlStore) -> None:
+    traces = [_trace(i) for i in range(6)] + [_trace(6, status="error", error="Boom: x")]
+    _record(store, traces[:4])
+    _record(store, traces[2:])  # overlaps: the stored ones are skipped, the rest written
+    store.traces.record([], [], [])
+
+    record, spans = store.traces.get(traces[6].trace_id)
+    assert record == traces[6]
+    assert [s.name for s in spans] == [traces[6].name, "auth"]
+    assert spans[0].attributes == {
+        "gen_ai.request.model": "model-0",
+        "gen_ai.response.finish_reasons": ["stop"],
+        "nested": {"a": [1, 2.5, None]},
+    }
+    assert spans[1].parent_id == spans[0].span_id and spans[1].status == "error"
+    assert spans[1].events == [{"name": "exception", "time_us": 7,
+                                "attributes": {"exception.type": "X"}}]
+    assert len(store.traces.list(TraceQuery())) == 7
+    assert len(store.traces.calls(CallQuery())) == 7
+    with pytest.raises(NotFound, match="shipyard traces list"):
+        store.traces.get("f" * 32)
+
+
+def test_list_filters_newest_first(store: SqlStore) -> None:
+    traces = [_trace(i) for i in range(6)]
+    traces.append(_trace(6, status="error", name="rag-answer", cache_hit=False))
+    traces.append(_trace(7, name="RAG 100%_done", model=None, key_id=None))
+    _record(store, traces)
+
+    def ids(**filters: object) -> list[int]:
+        found = store.traces.list(TraceQuery(**filters))  # type: ignore[arg-type]
+        return [int(t.trace_id, 16) for t in found]
+
+    assert ids() == [7, 6, 5, 4, 3, 2, 1, 0]
+    assert ids(model="model-1") == [5, 3, 1]
+    assert ids(key_id="k1") == [2, 1, 0]
+    assert ids(project="support", status="error") == [6]
+    assert ids(min_duration_ms=20, max_duration_ms=40) == [4, 3, 2]
+    assert ids(min_cost_usd=0.0045) == [7, 6, 5]
+    assert ids(cache_hit=True) == [4]
+    assert ids(cache_hit=False, model="model-0") == [6, 2, 0]
+    assert ids(name="rag") == [7, 6]
+    assert ids(name="100%_") == [7]
+    assert ids(name="%") == [7]  # a literal percent sign, not a wildcard
+    assert ids(since=1_002, until=1_005) == [4, 3, 2]
+    assert ids(limit=3) == [7, 6, 5]
+    assert ids(limit=3, offset=3) == [4, 3, 2]
+    for bad in (0, 1001):
+        with pytest.raises(InvalidInput, match="limit must be between 1 and 1000"):
+            store.traces.list(TraceQuery(limit=bad))
+    with pytest.raises(InvalidInput, match="offset"):
+        store.traces.list(TraceQuery(offset=-1))
+
+
+def test_calls_filters_oldest_first(store: SqlStore) -> None:
+    traces = [_trace(i) for i in range(6)]
+    _record(store, traces)
+    calls = store.traces.calls(CallQuery())
+    assert [c.started_at for c in calls] == [1_000 + i for i in range(6)]
+    first = calls[0]
+    assert first.id is not None
+    assert first == LLMCallRecord(**{**_call(traces[0]).__dict__, "id": first.id})
+    assert calls[3].stream is True and calls[4].cache == "exact"
+
+    def starts(**filters: object) -> list[int]:
+        return [c.started_at - 1_000 for c in store.traces.calls(CallQuery(**filters))]  # type: ignore[arg-type]
+
+    assert starts(model="model-0") == [0, 2, 4]
+    assert starts(key_id="k2", project="support") == [3, 4, 5]
+    assert starts(since=1_001, until=1_003) == [1, 2]
+    assert starts(limit=2) == [0, 1]
+    with pytest.raises(InvalidInput, match="limit"):
+        store.traces.calls(CallQuery(limit=0))
+
+
+def test_a_failed_batch_writes_nothing(store: SqlStore) -> None:
+    good = _trace(1)
+    broken = _spans(good) + [
+        SpanRecord(
+            trace_id=good.trace_id,
+            span_id="x",
+            parent_id=None,
+            name="bad",
+            kind="internal",
+            start_us=1,
+            duration_ms=float("nan"),
+            attributes={},
+        )
+    ]
+    # NOT NULL violated in the last statement of the transaction
+    calls = [_call(good), LLMCallRecord(**{**_call(good).__dict__, "operation": None})]  # type: ignore[arg-type]
+    with pytest.raises(Exception):  # noqa: B017 - the driver's own integrity error
+        store.traces.record([good], broken, calls)
+    assert store.traces.list(TraceQuery()) == []
+    assert store.traces.calls(CallQuery()) == []
