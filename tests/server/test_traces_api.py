@@ -27,20 +27,47 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
 def _body(trace_id: str, *, model: str = "fast", cost: float = 0.5, status: str = "ok") -> dict:
     return {
         "traces": [
-            {"trace_id": trace_id, "name": f"chat {model}", "started_at": 1_000,
-             "duration_ms": 12.5, "status": status, "model": model, "key_id": "key1",
-             "project": "p", "prompt_tokens": 3, "completion_tokens": 4, "cost_usd": cost,
-             "cache_hit": True, "span_count": 1}
+            {
+                "trace_id": trace_id,
+                "name": f"chat {model}",
+                "started_at": 1_000,
+                "duration_ms": 12.5,
+                "status": status,
+                "model": model,
+                "key_id": "key1",
+                "project": "p",
+                "prompt_tokens": 3,
+                "completion_tokens": 4,
+                "cost_usd": cost,
+                "cache_hit": True,
+                "span_count": 1,
+            }
         ],
         "spans": [
-            {"trace_id": trace_id, "span_id": "a" * 16, "parent_id": None,
-             "name": f"chat {model}", "kind": "llm", "start_us": 1_000_000,
-             "duration_ms": 12.5, "attributes": {"gen_ai.request.model": model}}
+            {
+                "trace_id": trace_id,
+                "span_id": "a" * 16,
+                "parent_id": None,
+                "name": f"chat {model}",
+                "kind": "llm",
+                "start_us": 1_000_000,
+                "duration_ms": 12.5,
+                "attributes": {"gen_ai.request.model": model},
+            }
         ],
         "calls": [
-            {"trace_id": trace_id, "span_id": "a" * 16, "started_at": 1_000,
-             "operation": "chat", "model": model, "status": status, "latency_ms": 12.5,
-             "key_id": "key1", "project": "p", "cost_usd": cost}
+            {
+                "trace_id": trace_id,
+                "span_id": "a" * 16,
+                "started_at": 1_000,
+                "operation": "chat",
+                "model": model,
+                "status": status,
+                "latency_ms": 12.5,
+                "key_id": "key1",
+                "project": "p",
+                "cost_usd": cost,
+            }
         ],
     }
 
@@ -93,11 +120,18 @@ def test_errors_have_the_json_shape(client: TestClient) -> None:
 def test_a_remote_workspace_records_traces_on_the_server(live_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("SHIPYARD_URI", live_server.url)
     with sy.trace("rag-answer") as root:
-        with span("chat fast", kind="llm", attributes={
-            "gen_ai.operation.name": "chat", "gen_ai.request.model": "fast",
-            "gen_ai.usage.input_tokens": 7, "gen_ai.usage.output_tokens": 2,
-            "shipyard.cost_usd": 0.25, "shipyard.key_id": "k9",
-        }):
+        with span(
+            "chat fast",
+            kind="llm",
+            attributes={
+                "gen_ai.operation.name": "chat",
+                "gen_ai.request.model": "fast",
+                "gen_ai.usage.input_tokens": 7,
+                "gen_ai.usage.output_tokens": 2,
+                "shipyard.cost_usd": 0.25,
+                "shipyard.key_id": "k9",
+            },
+        ):
             pass
     assert flush_traces(10)
 
