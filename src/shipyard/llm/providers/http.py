@@ -1,0 +1,157 @@
+"""What the HTTP providers share: a pooled client, error mapping, server-sent events.
+
+Every upstream failure becomes one ``ProviderError`` whose ``retryable`` flag
+the router trusts (429, 408, 409, 5xx, timeouts, refused connections) and whose
+``status`` is what the gateway answers: an upstream 429 or 4xx keeps its
+status, a 5xx becomes 502 and a timeout 504. Messages quote the upstream's own
+error message but never the API key.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Generator, Iterator
+from typing import Any
+
+import httpx
+
+from shipyard.core.errors import ProviderError
+from shipyard.llm.types import Chunk
+
+RETRYABLE_STATUSES = frozenset({408, 409, 429})
+"""Besides every 5xx (529 is Anthropic's "overloaded")."""
+_KEY_LIKE = re.compile(r"\bsk-[A-Za-z0-9_\-*.]+")
+
+
+def make_client(base_url: str, headers: dict[str, str]) -> httpx.Client:
+    """One pooled, thread-safe client per provider instance (timeouts are set per call)."""
+    return httpx.Client(
+        base_url=base_url.rstrip("/"),
+        headers=headers,
+        timeout=httpx.Timeout(60.0),
+        limits=httpx.Limits(max_connections=200, max_keepalive_connections=64),
+        follow_redirects=False,
+    )
+
+
+def is_retryable(status: int) -> bool:
+    return status in RETRYABLE_STATUSES or status >= 500
+
+
+def redact(text: str, secret: str | None) -> str:
+    """``text`` with ``secret`` and anything shaped like an API key (``sk-…``) masked.
+
+    Upstreams quote part of a wrong key ("Incorrect API key provided: sk-ab***wxyz").
+    """
+    if secret:
+        text = text.replace(secret, "***")
+    return _KEY_LIKE.sub("sk-***", text)
+
+
+def status_error(
+    provider: str,
+    response: httpx.Response,
+    *,
+    secret: str | None,
+    message_of: Callable[[Any], str | None],
+) -> ProviderError:
+    """The ``ProviderError`` for an upstream answer with an error status.
+
+    ``message_of`` pulls the human message out of the provider's error body.
+    """
+    status = response.status_code
+    try:
+        body: Any = response.json()
+    except (ValueError, UnicodeDecodeError):
+        body = None
+    upstream = message_of(body) if body is not None else None
+    if not upstream:
+        upstream = response.text[:300].strip() or response.reason_phrase
+    message = f"{provider} answered HTTP {status}: {redact(upstream, secret)}"
+    retry_after = response.headers.get("retry-after")
+    if status == 429 and retry_after:
+        message += f" (retry after {retry_after} s)"
+    if status in (401, 403):
+        message += f"; check the API key configured for {provider} (api_key_env)"
+    gateway_status = 502 if status >= 500 or status < 400 else status
+    return ProviderError(
+        message,
+        provider=provider,
+        retryable=is_retryable(status),
+        upstream_status=status,
+        status=gateway_status,
+    )
+
+
+def transport_error(provider: str, exc: httpx.HTTPError, url: str) -> ProviderError:
+    """The ``ProviderError`` for a timeout, a refused connection or a broken stream."""
+    if isinstance(exc, httpx.TimeoutException):
+        return ProviderError(
+            f"{provider} at {url} did not answer in time ({type(exc).__name__}); "
+            "raise timeout_s for this target or check the upstream",
+            provider=provider,
+            retryable=True,
+            status=504,
+        )
+    return ProviderError(
+        f"{provider} at {url} could not be reached: {type(exc).__name__}: {exc}",
+        provider=provider,
+        retryable=isinstance(exc, httpx.TransportError),
+        status=502,
+    )
+
+
+def iter_sse(lines: Iterator[str]) -> Iterator[tuple[str, str]]:
+    """``(event, data)`` for each server-sent event; ``event`` is "message" when unnamed."""
+    event = "message"
+    data: list[str] = []
+    for line in lines:
+        if not line:
+            if data:
+                yield event, "\n".join(data)
+            event, data = "message", []
+            continue
+        if line.startswith(":"):
+            continue
+        field, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if field == "data":
+            data.append(value)
+        elif field == "event":
+            event = value
+    if data:
+        yield event, "\n".join(data)
+
+
+def load_json(provider: str, data: str) -> Any:
+    try:
+        return json.loads(data)
+    except ValueError as exc:
+        raise ProviderError(
+            f"{provider} sent a malformed event: {data[:200]!r}",
+            provider=provider,
+            retryable=True,
+        ) from exc
+
+
+class ChunkStream:
+    """Chunks parsed from an open streaming response.
+
+    ``close`` releases the connection even when no chunk was read (a generator
+    that never started would not run its ``finally``).
+    """
+
+    def __init__(self, response: httpx.Response, chunks: Generator[Chunk, None, None]) -> None:
+        self._response = response
+        self._chunks = chunks
+
+    def __iter__(self) -> Iterator[Chunk]:
+        return self
+
+    def __next__(self) -> Chunk:
+        return next(self._chunks)
+
+    def close(self) -> None:
+        self._chunks.close()
+        self._response.close()
