@@ -181,14 +181,22 @@ def usage(
 ) -> Usage:
     """Usage of the workspace's LLM calls over the ``last`` named range or ``since``/``until``.
 
-    With neither, the last 24 hours. ``model``, ``key_id`` and ``project``
+    With neither, the last 24 hours. A named range is whole buckets ending
+    with the current one (``1h`` is sixty minutes, the last one still running). ``model``, ``key_id`` and ``project``
     narrow the calls as ``CallQuery`` does.
     """
     from shipyard.workspace import current_workspace
 
     ws = workspace or current_workspace()
     end = until if until is not None else now_ms() + 1
-    start = since if since is not None else end - range_ms(last or "24h")
+    if since is not None:
+        start = since
+    else:
+        # a named range ends with the current bucket, so "1h" is sixty whole minutes
+        width = range_ms(last or "24h")
+        step = BUCKETS.get(bucket or bucket_for(width), 1)  # a bad bucket fails in summarize
+        end = -(-end // step) * step
+        start = end - width
     calls = ws.store.traces.calls(
         CallQuery(
             model=model,

@@ -7,7 +7,8 @@ Layout of this package:
 - ``routing``: ``page_router()``; its routes turn errors into HTML pages and
   a missing token into a redirect to ``/ui/login``.
 - one module per area (``experiments``, ``runs``, ``compare``, ``login``,
-  ``assets``, ``pipelines``, ``deployments``), each with a ``router``; ``static`` serves ``/static/``;
+  ``assets``, ``pipelines``, ``deployments``, and for the LLM gateway ``traces``,
+  ``usage``, ``llm_keys``), each with a ``router``; ``static`` serves ``/static/``;
   ``lineage``, ``graph_layout`` and ``graph_routing`` draw lineage as SVG.
 
 A later area (pipelines, deployments, the gateway, …) adds a module with a
@@ -23,16 +24,30 @@ from shipyard.server.pages import (
     compare,
     deployments,
     experiments,
+    llm_keys,
     login,
     pipelines,
     runs,
     static,
+    traces,
+    usage,
 )
 from shipyard.server.pages.nav import NAV, NavLink
 
 __all__ = ["AREAS", "NAV", "NavLink", "mount"]
 
-AREAS = (login, experiments, runs, compare, assets, pipelines, deployments)
+AREAS = (
+    login,
+    experiments,
+    runs,
+    compare,
+    assets,
+    pipelines,
+    deployments,
+    traces,
+    usage,
+    llm_keys,
+)
 
 
 def mount(app: FastAPI) -> None:

@@ -2,6 +2,8 @@
  *
  * Each chart is a <div data-chart-src="ID"> next to a
  * <script type="application/json" id="ID">{"key": ..., "traces": [{name, x, y, color}]}</script>.
+ * Optional: "x_title" names the x axis (default "step"; time series pass one and
+ * date strings as x), and a trace's "dash" draws its line dashed or dotted.
  */
 (function () {
   "use strict";
@@ -22,8 +24,9 @@
     };
   }
 
-  function toTrace(t) {
+  function toTrace(t, xTitle) {
     var few = t.x.length <= 30;
+    var hoverX = xTitle === "step" ? "step %{x}" : "%{x}";
     return {
       type: "scatter",
       mode: few ? "lines+markers" : "lines",
@@ -31,9 +34,9 @@
       x: t.x,
       y: t.y,
       connectgaps: false,
-      line: { color: t.color, width: 2 },
+      line: { color: t.color, width: 2, dash: t.dash || "solid" },
       marker: { color: t.color, size: 5 },
-      hovertemplate: "step %{x}<br>%{y:.6g}<extra>%{fullData.name}</extra>",
+      hovertemplate: hoverX + "<br>%{y:.6g}<extra>%{fullData.name}</extra>",
     };
   }
 
@@ -41,14 +44,15 @@
     var source = document.getElementById(el.getAttribute("data-chart-src"));
     if (!source) return;
     var chart = JSON.parse(source.textContent);
-    var traces = chart.traces.map(toTrace);
+    var xTitle = chart.x_title || "step";
+    var traces = chart.traces.map(function (t) { return toTrace(t, xTitle); });
     var layout = {
       margin: { l: 56, r: 16, t: traces.length > 1 ? 36 : 12, b: 40 },
       height: 280,
       paper_bgcolor: "rgba(0,0,0,0)",
       plot_bgcolor: "rgba(0,0,0,0)",
       font: { family: FONT, size: 12, color: TEXT },
-      xaxis: axis("step"),
+      xaxis: axis(xTitle),
       yaxis: axis(chart.key),
       showlegend: traces.length > 1,
       legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom", font: { size: 11 } },
