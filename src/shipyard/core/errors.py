@@ -120,7 +120,8 @@ class ProviderError(Failure):
     """Raised when an LLM provider failed: an HTTP error, a timeout, a refused connection.
 
     ``retryable`` says whether the router may try again (429, 5xx, timeouts,
-    connection errors); ``status`` is the HTTP status the gateway answers with.
+    connection errors); ``status`` is the HTTP status the gateway answers with;
+    ``retry_after_s`` is the upstream's ``Retry-After``, which the router honours.
     """
 
     status = 502
@@ -134,11 +135,13 @@ class ProviderError(Failure):
         retryable: bool = False,
         upstream_status: int | None = None,
         status: int | None = None,
+        retry_after_s: float | None = None,
     ) -> None:
         super().__init__(message)
         self.provider = provider
         self.retryable = retryable
         self.upstream_status = upstream_status
+        self.retry_after_s = retry_after_s
         if status is not None:
             self.status = status  # type: ignore[misc]
 

@@ -25,8 +25,9 @@ class CircuitOpen(ProviderError):
     headline = "Circuit open"
 
     def __init__(self, message: str, *, provider: str = "", retry_after_s: float) -> None:
-        super().__init__(message, provider=provider, retryable=True, status=503)
-        self.retry_after_s = retry_after_s
+        super().__init__(
+            message, provider=provider, retryable=True, status=503, retry_after_s=retry_after_s
+        )
 
 
 def exhausted(
