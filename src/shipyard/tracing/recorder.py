@@ -57,6 +57,8 @@ class TraceRecorder:
         self.capacity = capacity
         self.batch_size = batch_size
         self.interval_s = interval_s
+        self._enough = max(1, min(batch_size, capacity // 2))
+        """Queued traces that wake the writer before its interval is up."""
         self._default_workspace = workspace
         self._items: deque[TraceState] = deque()
         self._cond = threading.Condition(threading.Lock())
@@ -88,7 +90,7 @@ class TraceRecorder:
             was_empty = not self._items
             self._items.append(state)
             self._submitted += 1
-            if was_empty or len(self._items) >= self.batch_size or self._flushing:
+            if was_empty or len(self._items) >= self._enough or self._flushing:
                 self._cond.notify_all()
         if full:
             self._warn(
@@ -143,7 +145,7 @@ class TraceRecorder:
             while not self._items:
                 self._cond.wait()
             deadline = time.monotonic() + self.interval_s
-            while len(self._items) < self.batch_size and not self._flushing:
+            while len(self._items) < self._enough and not self._flushing:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
