@@ -59,7 +59,10 @@ def test_params_that_change_the_answer_change_the_hash(change: dict[str, object]
 
 def test_content_role_name_model_and_operation_change_the_hash() -> None:
     base = request_hash(chat())
-    assert request_hash(LLMRequest.chat(MODEL, [*MESSAGES[:1], {"role": "user", "content": "Ho"}])) != base
+    assert (
+        request_hash(LLMRequest.chat(MODEL, [*MESSAGES[:1], {"role": "user", "content": "Ho"}]))
+        != base
+    )
     assert request_hash(LLMRequest.chat(MODEL, [MESSAGES[1]])) != base
     named = [MESSAGES[0], {"role": "user", "content": "Hi", "name": "ann"}]
     assert request_hash(LLMRequest.chat(MODEL, named)) != base

@@ -67,9 +67,9 @@ class LocalState:
                 self.groups.clear()  # rows went away under us (ids can be reused): reload lazily
                 self.seen_id = 0
 
-    def check(self, repo: SqlLLMCache, *, every_s: float = CHECK_INTERVAL_S) -> None:
-        """Look at the store's state if the last look is older than ``every_s``."""
-        if time.monotonic() - self.checked_at >= every_s:
+    def check(self, repo: SqlLLMCache) -> None:
+        """Look at the store's state if the last look is older than ``CHECK_INTERVAL_S``."""
+        if time.monotonic() - self.checked_at >= CHECK_INTERVAL_S:
             self.observe(repo.state())
 
     def answer(self, key: Hashable, now: int) -> CachedAnswer | None:
