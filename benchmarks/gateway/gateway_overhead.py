@@ -81,7 +81,9 @@ def measure(
     settle(counter)
     served = g.completions_served(counter) - served0
     result["server_cpu"] = round((cpu1[0] - cpu0[0]) / wall, 3)
-    result["idle_peers_cpu"] = round(sum(b - a for a, b in zip(cpu0[1:], cpu1[1:])) / wall, 3)
+    result["idle_peers_cpu"] = round(
+        sum(b - a for a, b in zip(cpu0[1:], cpu1[1:], strict=True)) / wall, 3
+    )
     result["upstream_requests"] = served
     if result["errors"]:
         raise SystemExit(
