@@ -72,7 +72,8 @@ class OtlpExporter:
             ) from None
         self.endpoint = traces_url(endpoint)
         self._processor = BatchSpanProcessor(
-            OTLPSpanExporter(endpoint=self.endpoint), schedule_delay_millis=schedule_delay_ms
+            OTLPSpanExporter(endpoint=self.endpoint, timeout=5),
+            schedule_delay_millis=schedule_delay_ms,
         )
         self._resource = Resource.create(
             {"service.name": os.environ.get("OTEL_SERVICE_NAME") or "shipyard"}
