@@ -37,9 +37,9 @@ def count_usage(request: LLMRequest, target: TargetConfig, answer_text: str) -> 
 
 def settle(
     response: LLMResponse, request: LLMRequest, target: TargetConfig, prices: PriceTable
-) -> LLMResponse:
-    """``response`` with usage filled in when missing and its cost from the price table."""
+) -> tuple[Usage, float]:
+    """The usage of ``response`` (counted offline when missing) and its cost from the table."""
     usage = response.usage
     if needs_counting(usage):
         usage = count_usage(request, target, response.text)
-    return response.evolve(usage=usage, cost_usd=prices.cost(target.name, usage))
+    return usage, prices.cost(target.name, usage)

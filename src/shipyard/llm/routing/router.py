@@ -78,6 +78,10 @@ class Router:
         self.breakers = breakers if breakers is not None else BREAKERS
         self.rng = rng or random.Random()
         self.sleep = sleep
+        self._resolved: dict[object, Provider] = {}
+        """Providers of the config's targets (by id) and of bare ``provider/model`` names (by
+        provider), resolved once: ``get_provider`` serialises the host config on every lookup."""
+        self._configured = {id(t) for r in config.models.values() for t in r.targets}
 
     def route(self, request: LLMRequest, attributes: dict[str, Any] | None = None) -> Outcome:
         """Answer ``request`` from its route; ``attributes`` receives the routing outcome."""
@@ -99,8 +103,11 @@ class Router:
                 on_failure=lambda exc: _record(breaker, exc),
             )
         response, target, tries = self._run(route, request, _call, attrs)
-        done = settle(response, request, target, self.config.prices).evolve(
+        usage, cost = settle(response, request, target, self.config.prices)
+        done = response.evolve(
             model=target.name,
+            usage=usage,
+            cost_usd=cost,
             provider=target.provider,
             attempts=tries.attempts,
             latency_ms=(time.perf_counter() - started) * 1000,
@@ -125,7 +132,12 @@ class Router:
         """The provider for ``target``; ``InvalidInput`` when it cannot serve this request."""
         provider = self.providers.get(target.name) or self.providers.get(target.provider)
         if provider is None:
-            provider = get_provider(target.provider, target.provider_config())
+            key = _cache_key(target, self._configured)
+            provider = self._resolved.get(key) if key is not None else None
+            if provider is None:
+                provider = get_provider(target.provider, target.provider_config())
+                if key is not None:
+                    self._resolved[key] = provider
         if request.operation not in provider.capabilities:
             can = ", ".join(sorted(provider.capabilities)) or "nothing"
             raise InvalidInput(
@@ -219,6 +231,16 @@ class Router:
             if delay > 0:
                 self.sleep(delay)
         return None
+
+
+def _cache_key(target: TargetConfig, configured: set[int]) -> object:
+    """How a target's provider is cached: by id for the config's own targets, which live as
+    long as the router; by provider for a bare name with no host settings; else not at all."""
+    if id(target) in configured:
+        return id(target)
+    if not (target.base_url or target.api_key_env or target.headers or target.options):
+        return ("direct", target.provider)
+    return None
 
 
 def _key(target: TargetConfig) -> tuple[str, str | None]:

@@ -67,8 +67,9 @@ def routed_stream(
     )
 
     def complete(response: LLMResponse) -> LLMResponse:
-        done = settle(response, request, target, prices).evolve(
-            latency_ms=(time.perf_counter() - started) * 1000
+        usage, cost = settle(response, request, target, prices)
+        done = response.evolve(
+            usage=usage, cost_usd=cost, latency_ms=(time.perf_counter() - started) * 1000
         )
         stream.cost_usd = done.cost_usd
         attributes[genai.USAGE_ESTIMATED] = done.usage.estimated
