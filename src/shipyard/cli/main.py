@@ -16,6 +16,7 @@ from shipyard.cli import (
     assets,
     datasets,
     experiments,
+    keys,
     lineage,
     models,
     pipelines,
@@ -43,6 +44,7 @@ app.add_typer(datasets.app, name="datasets")
 app.add_typer(models.app, name="models")
 app.add_typer(prompts.app, name="prompts")
 app.add_typer(pipelines.app, name="pipelines")
+app.add_typer(keys.app, name="keys")
 lineage.register(app)
 serve.register(app)
 serve_model.register(app)
