@@ -81,7 +81,17 @@ def status_error(
         retryable=is_retryable(status),
         upstream_status=status,
         status=gateway_status,
+        retry_after_s=_seconds(retry_after) if is_retryable(status) else None,
     )
+
+
+def _seconds(value: str | None) -> float | None:
+    """``Retry-After`` in seconds when it is a number (an HTTP date is left to backoff)."""
+    try:
+        seconds = float(value) if value else None
+    except ValueError:
+        return None
+    return seconds if seconds is not None and seconds >= 0 else None
 
 
 def transport_error(provider: str, exc: httpx.HTTPError, url: str) -> ProviderError:
