@@ -26,6 +26,7 @@ from shipyard.cli import (
     serve,
     serve_model,
     storage,
+    traces,
 )
 from shipyard.core.errors import ShipyardError, UserError
 
@@ -44,6 +45,7 @@ app.add_typer(datasets.app, name="datasets")
 app.add_typer(models.app, name="models")
 app.add_typer(prompts.app, name="prompts")
 app.add_typer(pipelines.app, name="pipelines")
+app.add_typer(traces.app, name="traces")
 app.add_typer(keys.app, name="keys")
 lineage.register(app)
 serve.register(app)
