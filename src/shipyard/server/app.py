@@ -14,7 +14,7 @@ from shipyard.workspace import Workspace
 def create_app(workspace: Workspace | None = None, token: str | None = None) -> FastAPI:
     """Build the server app over ``workspace`` (default: the one the settings name)."""
     from shipyard.server import pages
-    from shipyard.server.api import assets, blobs, experiments, runs, serving, traces
+    from shipyard.server.api import assets, blobs, experiments, keys, runs, serving, traces
 
     ws = workspace or Workspace.open()
     app = FastAPI(
@@ -35,6 +35,7 @@ def create_app(workspace: Workspace | None = None, token: str | None = None) -> 
     app.include_router(assets.router, prefix="/api/v1", dependencies=secured)
     app.include_router(serving.router, prefix="/api/v1", dependencies=secured)
     app.include_router(traces.router, prefix="/api/v1", dependencies=secured)
+    app.include_router(keys.router, prefix="/api/v1", dependencies=secured)
     pages.mount(app)
 
     @app.get("/", include_in_schema=False)
