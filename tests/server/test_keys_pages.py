@@ -68,7 +68,7 @@ def test_keys_page_lists_budgets_limits_and_no_secret(ws: Workspace, client: Tes
     assert "$10 / day" in row
     assert "60" in row and "50,000" in row  # rpm and tpm
     assert "$1.25" in row and "1 req · 42 tok" in row  # last 30 days, from the traces
-    assert "<time" in row  # the budget resets at
+    assert "resets <time" in row  # the end of the budget period
     assert "echo/echo" in r.text.split(f'<tr data-key="{batch.id}"')[1].split("</tr>")[0]
     assert "Revoke old" not in r.text and "Revoke support-bot" in r.text
     for secret in (bot_secret, batch_secret, old_secret):

@@ -33,6 +33,8 @@ def ms(value: float | None) -> str:
     """A latency as people read it: ``0.42 ms``, ``12.3 ms``, ``1.25 s``."""
     if value is None:
         return "—"
+    if value == 0:
+        return "0 ms"
     if value < 1:
         return f"{value:.2f} ms"
     if value < 100:

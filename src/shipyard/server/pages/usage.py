@@ -111,6 +111,8 @@ def _line(
     }
     if dash:
         out["dash"] = "dot"
+    if any(v is None for v in out["y"]):
+        out["markers"] = True  # a quiet bucket is a gap: a lone point needs a marker to show
     return out
 
 

@@ -3,7 +3,8 @@
  * Each chart is a <div data-chart-src="ID"> next to a
  * <script type="application/json" id="ID">{"key": ..., "traces": [{name, x, y, color}]}</script>.
  * Optional: "x_title" names the x axis (default "step"; time series pass one and
- * date strings as x), and a trace's "dash" draws its line dashed or dotted.
+ * date strings as x); a trace's "dash" draws its line dashed or dotted, and
+ * "markers" marks every point (a sparse series whose points gaps isolate).
  */
 (function () {
   "use strict";
@@ -29,7 +30,7 @@
     var hoverX = xTitle === "step" ? "step %{x}" : "%{x}";
     return {
       type: "scatter",
-      mode: few ? "lines+markers" : "lines",
+      mode: few || t.markers ? "lines+markers" : "lines",
       name: t.name,
       x: t.x,
       y: t.y,
