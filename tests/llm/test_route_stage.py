@@ -8,7 +8,10 @@ upstreams.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -16,7 +19,8 @@ import pytest
 from shipyard.core.errors import ProviderError
 from shipyard.llm.config import GatewayConfig
 from shipyard.llm.path import RequestPath
-from shipyard.llm.routing import reset_breakers
+from shipyard.llm.routing import Breakers, reset_breakers
+from shipyard.llm.stages.base import Call
 from shipyard.llm.stages.route import RouteStage
 from shipyard.llm.types import LLMRequest, LLMResponse, ResponseStream
 from shipyard.tracing import flush_traces
@@ -161,6 +165,198 @@ def test_breaker_states_are_visible_from_the_stage() -> None:
     assert isinstance(stage, RouteStage)
     states = stage.breaker_states()
     assert states["openai/gone@http://127.0.0.1:9/v1"].state == "open"
+
+
+# -- against real HTTP upstreams speaking OpenAI's wire format ------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Upstreams:
+    """Two fake OpenAI servers and a route stage over them, with recorded sleeps and a fake clock."""
+
+    def __init__(self, serve_app: Any, **routing: Any) -> None:
+        from shipyard.llm.testing.openai_server import FakeOpenAI
+
+        self.first, self.second = FakeOpenAI(), FakeOpenAI()
+        self._servers = [serve_app(self.first.app), serve_app(self.second.app)]
+        self.routing = {"retries": 2, "backoff_s": 0.1, "backoff_max_s": 2.0, **routing}
+        self.clock = Clock()
+        self.sleeps: list[float] = []
+
+    def __enter__(self) -> Upstreams:
+        s1, s2 = (s.__enter__() for s in self._servers)
+        self.config = GatewayConfig.from_dict(
+            {
+                "models": {
+                    "fast": {
+                        "targets": [
+                            {
+                                "provider": "openai",
+                                "model": "gpt-4o",
+                                "base_url": f"{s1.url}/v1",
+                                "weight": 1,
+                            },
+                            {
+                                "provider": "openai",
+                                "model": "gpt-4o-mini",
+                                "base_url": f"{s2.url}/v1",
+                                "weight": 0,
+                            },
+                        ]
+                    }
+                },
+                "routing": self.routing,
+                "prices": {"openai/gpt-4o-mini": {"input": 1.0, "output": 2.0}},
+            }
+        )
+        self.stage = RouteStage(
+            self.config,
+            current_workspace(),
+            breakers=Breakers(clock=self.clock),
+            rng=random.Random(1),
+            sleep=self.sleeps.append,
+        )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.first.release()
+        self.second.release()
+        for server in reversed(self._servers):
+            server.__exit__(*exc)
+
+    def run(self, **kw: Any) -> tuple[Any, dict[str, Any]]:
+        call = Call(request=chat(**kw))
+        outcome = self.stage.handle(call, _no_next)
+        return outcome, call.attributes
+
+
+def _no_next(call: Call) -> Any:
+    raise AssertionError("the route stage must not call next")
+
+
+def test_http_retries_429_and_500_then_answers(serve_app: Any) -> None:
+    with Upstreams(serve_app) as up:
+        up.first.fail_next(1, status=429, retry_after=0.25)
+        up.first.fail_next(1, status=500)
+        response, attrs = up.run()
+        assert response.model == "openai/gpt-4o" and response.attempts == 3
+        assert response.text == "fake reply to: ping pong"
+        assert up.first.calls == 3 and up.second.calls == 0
+        assert up.sleeps[0] == 0.25  # the upstream's Retry-After
+        assert 0.1 <= up.sleeps[1] <= 0.2  # second backoff: equal jitter under 0.2 s
+        assert attrs["shipyard.fallback"] is False
+        assert all(r.body["model"] == "gpt-4o" for r in up.first.requests)
+
+
+def test_http_falls_back_to_the_second_target_which_names_itself(serve_app: Any) -> None:
+    with Upstreams(serve_app) as up:
+        up.first.fail_next(3, status=503)
+        response, attrs = up.run()
+        assert response.model == "openai/gpt-4o-mini"
+        assert response.attempts == 4
+        assert up.first.calls == 3 and up.second.calls == 1
+        assert attrs["shipyard.fallback"] is True
+        assert attrs["shipyard.target"] == "openai/gpt-4o-mini"
+        # cost from the config's price table: 2 prompt words, 5 answer words
+        assert response.usage.prompt_tokens == 2 and response.usage.completion_tokens == 5
+        assert response.cost_usd == pytest.approx((2 * 1.0 + 5 * 2.0) / 1e6)
+        assert attrs["shipyard.price_known"] is True
+
+
+def test_http_a_hanging_target_times_out_and_falls_back(serve_app: Any) -> None:
+    with Upstreams(serve_app, retries=0) as up:
+        targets = up.config.models["fast"].targets
+        assert targets[0].timeout_s is None
+        up.stage = RouteStage(
+            GatewayConfig(
+                models={
+                    "fast": replace(
+                        up.config.models["fast"],
+                        targets=(replace(targets[0], timeout_s=0.3), targets[1]),
+                    )
+                },
+                routing=up.config.routing,
+            ),
+            current_workspace(),
+            breakers=Breakers(clock=up.clock),
+            sleep=up.sleeps.append,
+        )
+        up.first.hang = True
+        started = time.monotonic()
+        response, _ = up.run()
+        assert time.monotonic() - started < 5
+        assert response.model == "openai/gpt-4o-mini"
+        assert up.first.calls == 1
+
+
+def test_http_a_bad_request_is_returned_without_retry_or_fallback(serve_app: Any) -> None:
+    with Upstreams(serve_app) as up:
+        up.first.fail_next(1, status=400)
+        with pytest.raises(ProviderError) as info:
+            up.run()
+        assert info.value.status == 400 and info.value.upstream_status == 400
+        assert up.first.calls == 1 and up.second.calls == 0
+
+
+def test_http_a_wrong_key_at_one_target_falls_back_without_retry(serve_app: Any) -> None:
+    with Upstreams(serve_app) as up:
+        up.first.fail_next(1, status=401)
+        response, _ = up.run()
+        assert response.model == "openai/gpt-4o-mini"
+        assert up.first.calls == 1 and up.sleeps == []
+
+
+def test_http_the_circuit_opens_then_a_probe_closes_it(serve_app: Any) -> None:
+    with Upstreams(serve_app, retries=1, breaker_failures=2, breaker_cooldown_s=30) as up:
+        up.first.fail_next(2, status=503)
+        assert up.run()[0].model == "openai/gpt-4o-mini"
+        assert up.first.calls == 2
+        key = next(k for k in up.stage.breaker_states() if k.startswith("openai/gpt-4o@"))
+        assert up.stage.breaker_states()[key].state == "open"
+
+        for _ in range(3):  # while open, the first target is not called at all
+            response, attrs = up.run()
+            assert response.model == "openai/gpt-4o-mini" and response.attempts == 1
+            assert attrs["shipyard.fallback"] is False  # an open target is never picked first
+        assert up.first.calls == 2
+
+        up.clock.now += 30  # half-open: one probe goes to the first target, and succeeds
+        response, _ = up.run()
+        assert response.model == "openai/gpt-4o" and up.first.calls == 3
+        assert up.stage.breaker_states()[key].state == "closed"
+
+
+def test_http_a_stream_is_retried_before_its_first_chunk(serve_app: Any) -> None:
+    with Upstreams(serve_app) as up:
+        up.first.fail_next(1, status=500)
+        stream, _ = up.run(stream=True)
+        assert isinstance(stream, ResponseStream)
+        assert stream.attempts == 2 and stream.model == "openai/gpt-4o"
+        assert "".join(c.text for c in stream) == "fake reply to: ping pong"
+        assert stream.response is not None
+        assert stream.response.usage.completion_tokens == 5
+        assert up.first.calls == 2
+
+
+def test_http_a_stream_that_breaks_after_its_first_chunk_fails_for_the_reader(
+    serve_app: Any,
+) -> None:
+    with Upstreams(serve_app) as up:
+        up.first.stream_error_after = 2
+        stream, _ = up.run(stream=True)
+        got: list[str] = []
+        with pytest.raises(ProviderError):
+            for chunk in stream:
+                got.append(chunk.text)
+        assert "".join(got).startswith("fake reply")
+        assert up.second.calls == 0 and up.first.calls == 1
 
 
 def _query() -> Any:
