@@ -275,13 +275,20 @@ def test_messages_are_left_out_when_asked() -> None:
     assert a["gen_ai.usage.input_tokens"] == 5
 
 
-def test_disabled_tracing_is_a_pass_through() -> None:
-    response = _chain(Answer(), enabled=False)(Call(request=_chat()))
+def test_disabled_tracing_records_nothing_from_the_request_path() -> None:
+    chain = _chain(Answer(), enabled=False)
+    response = chain(Call(request=_chat()))
     assert isinstance(response, LLMResponse) and response.trace_id is None
+    stream = chain(Call(request=_chat(stream=True)))
+    assert isinstance(stream, ResponseStream)
+    assert "".join(c.text for c in stream) == "one two three" and stream.trace_id is None
+    with trace("mine") as mine:  # a user's own span still is, without the call's spans
+        chain(Call(request=_chat()))
     assert flush_traces(10)
-    # the inner stages' own spans still form traces, but there is no llm span or call
-    assert all(t.name != "chat fast" for t in current_workspace().store.traces.list(TraceQuery()))
-    assert current_workspace().store.traces.calls(CallQuery()) == []
+    store = current_workspace().store.traces
+    assert [t.trace_id for t in store.list(TraceQuery())] == [mine.trace_id]
+    assert store.get(mine.trace_id)[0].span_count == 1
+    assert store.calls(CallQuery()) == []
 
 
 def test_no_secret_is_stored_anywhere(isolated_home: Path) -> None:

@@ -17,6 +17,7 @@ from shipyard.tracing import (
     current_span,
     current_trace_id,
     flush_traces,
+    no_tracing,
     span,
     start_span,
     trace,
@@ -193,3 +194,17 @@ def test_workspace_argument_chooses_where_the_trace_goes(tmp_path) -> None:  # t
             current_workspace().store.traces.get(root.trace_id)
     finally:
         other.close()
+
+
+def test_no_tracing_turns_recording_off_inside_the_block() -> None:
+    with no_tracing():
+        with trace("hidden") as hidden, span("inner") as inner:
+            assert current_span() is inner and inner.parent_id is None
+    with trace("shown") as shown:
+        pass
+    assert flush_traces(10)
+    from shipyard.store.trace_records import TraceQuery
+
+    names = [t.name for t in current_workspace().store.traces.list(TraceQuery())]
+    assert names == ["shown"]
+    assert hidden.trace_id != shown.trace_id

@@ -16,6 +16,7 @@ from shipyard.tracing.span import (
     carry,
     current_span,
     current_trace_id,
+    no_tracing,
     start_span,
     use_span,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "current_span",
     "current_trace_id",
     "flush_traces",
+    "no_tracing",
     "span",
     "start_span",
     "trace",

@@ -34,6 +34,7 @@ _rng = random.Random()
 os.register_at_fork(after_in_child=_rng.seed)  # a forked worker must not repeat its parent's ids
 
 _CURRENT: ContextVar[Span | None] = ContextVar("shipyard_span", default=None)
+_SUPPRESSED: ContextVar[bool] = ContextVar("shipyard_tracing_off", default=False)
 
 
 def new_trace_id() -> str:
@@ -217,6 +218,10 @@ def start_span(
     parent is ``parent``, else the current span; with neither, a new trace.
     """
     parent = parent if parent is not None else _CURRENT.get()
+    if _SUPPRESSED.get():
+        state = TraceState(_NOT_RECORDED)
+        state.done = True  # its spans work as usual but are never recorded
+        return Span(name, kind, state, None, attributes)
     if parent is None or parent.state.done:
         state = TraceState(new_trace_id())
         s = Span(name, kind, state, None, attributes)
@@ -229,6 +234,19 @@ def start_span(
     if otlp_endpoint and state.otlp_endpoint is None:
         state.otlp_endpoint = otlp_endpoint
     return s
+
+
+_NOT_RECORDED = "0" * 32
+
+
+@contextmanager
+def no_tracing() -> Iterator[None]:
+    """Inside the block spans are not recorded (the request path with ``tracing.enabled: false``)."""
+    token = _SUPPRESSED.set(True)
+    try:
+        yield
+    finally:
+        _SUPPRESSED.reset(token)
 
 
 @contextmanager

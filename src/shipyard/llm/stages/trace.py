@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import json
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from shipyard.llm.stages.base import Call, Next
 from shipyard.llm.types import Chunk, LLMRequest, LLMResponse, Outcome, ResponseStream
-from shipyard.tracing import Span, genai, start_span, use_span
+from shipyard.tracing import Span, genai, no_tracing, start_span, use_span
 
 if TYPE_CHECKING:
     from shipyard.llm.config import GatewayConfig
@@ -49,7 +50,11 @@ class TraceStage:
 
     def handle(self, call: Call, next: Next) -> Outcome:
         if not self.enabled:
-            return next(call)
+            with no_tracing():
+                outcome = next(call)
+            if isinstance(outcome, ResponseStream):
+                outcome.map_chunks(lambda chunks: _pull_within(no_tracing, chunks))
+            return outcome
         request = call.request
         operation = genai.OPERATIONS.get(request.operation, request.operation)
         s = start_span(
@@ -71,7 +76,7 @@ class TraceStage:
 
     def _follow(self, s: Span, call: Call, stream: ResponseStream) -> ResponseStream:
         stream.trace_id = s.trace_id
-        stream.map_chunks(lambda chunks: _pull_in_span(s, chunks))
+        stream.map_chunks(lambda chunks: _pull_within(lambda: use_span(s), chunks))
         stream.on_complete(lambda response: self._complete(s, call, response))
         stream.on_error(lambda exc: _fail(s, call, exc))
         # A stream dropped unread, or whose inner callback raised, still ends its span.
@@ -132,12 +137,14 @@ def _abandoned(s: Span, call: Call) -> None:
         _fail(s, call, RuntimeError("the stream ended without completing"))
 
 
-def _pull_in_span(s: Span, chunks: Iterator[Chunk]) -> Iterator[Chunk]:
-    """Each chunk produced with ``s`` current; never current across a ``yield``."""
+def _pull_within(
+    scope: Callable[[], AbstractContextManager[Any]], chunks: Iterator[Chunk]
+) -> Iterator[Chunk]:
+    """Each chunk produced inside ``scope()`` (a span made current, or tracing off), never across a ``yield``."""
     it = iter(chunks)
     try:
         while True:
-            with use_span(s):
+            with scope():
                 try:
                     chunk = next(it)
                 except StopIteration:
@@ -146,7 +153,7 @@ def _pull_in_span(s: Span, chunks: Iterator[Chunk]) -> Iterator[Chunk]:
     finally:
         close = getattr(it, "close", None)
         if close is not None:
-            with use_span(s):
+            with scope():
                 close()
 
 
