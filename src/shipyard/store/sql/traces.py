@@ -166,8 +166,8 @@ def _span_row(s: SpanRecord) -> dict[str, Any]:
         "duration_ms": float(s.duration_ms),
         "status": s.status,
         "error": s.error,
-        "attributes": _json(s.attributes),
-        "events": _json(s.events),
+        "attributes": _json(s.attributes) if s.attributes else "{}",
+        "events": _json(s.events) if s.events else "[]",
     }
 
 
