@@ -81,7 +81,7 @@ def record_call(
                    "error", "HTTP 503 from upstream", {"shipyard.attempt": 1, "error.type": "ProviderError"}),
         SpanRecord(trace_id, f"{trace_id}-a2", f"{trace_id}-llm", "attempt 2", "attempt", us + 20_000, 20.0,
                    "ok", None, {"shipyard.attempt": 2},
-                   [{"name": "retry", "attributes": {"backoff_s": 0.01}}]),
+                   [{"name": "retry", "time_us": us + 25_000, "attributes": {"backoff_s": 0.01}}]),
     ]  # fmt: skip
     trace = TraceRecord(
         trace_id=trace_id,
@@ -212,7 +212,11 @@ def test_trace_page_draws_the_span_tree_and_the_conversation(
     assert EVIL not in html
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in card
     assert "stop" in card  # finish reason
-    assert "HTTP 503 from upstream" in html and "retry" in html
+    assert "HTTP 503 from upstream" in html
+    assert re.search(
+        r"<code>retry</code> <span[^>]*>at \+25.0 ms</span> <span class=\"chip\"><code>backoff_s=0.01</code>",
+        html,
+    )
     assert "12 / 3" in html  # tokens in / out
 
 

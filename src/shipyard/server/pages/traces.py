@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 from fastapi import Request, Response
 
-from shipyard.core.errors import InvalidInput
+from shipyard.core.errors import InvalidInput, ShipyardError
 from shipyard.server.pages.render import render
 from shipyard.server.pages.routing import WorkspaceDep, page_router
 from shipyard.store.trace_records import SpanRecord, TraceQuery, TraceRecord
@@ -181,6 +181,8 @@ class SpanRow:
     input: list[Bubble] | None = None
     output: list[Bubble] | None = None
     raw_messages: list[tuple[str, str]] = field(default_factory=list)
+    events: list[tuple[str, float | None, list[tuple[str, str]]]] = field(default_factory=list)
+    """Each event's name, its time from the trace's start (ms) and its attributes."""
 
     def attr(self, name: str) -> Any:
         return self.span.attributes.get(name)
@@ -239,6 +241,7 @@ def waterfall(trace: TraceRecord, spans: list[SpanRecord]) -> tuple[list[SpanRow
                     left_pct=round(min(left, 99.75), 3),
                     width_pct=round(min(width, 100.0 - min(left, 99.75)), 3),
                     attributes=ordered_attributes(s.attributes),
+                    events=_events(s.events, t0),
                 )
             )
         )
@@ -295,12 +298,12 @@ def parse_messages(value: Any) -> list[Bubble] | None:
 
 
 def key_names(ws: Workspace) -> dict[str, str]:
-    """Virtual key id → a label (its name); empty where keys live elsewhere (a remote store)."""
+    """Virtual key id → a label (its name); empty when the keys cannot be read."""
     from shipyard.llm.keys import list_keys
 
     try:
         found = list_keys(include_revoked=True, workspace=ws)
-    except InvalidInput:
+    except ShipyardError:  # keys unreachable (an older team server): show ids instead
         return {}
     return {k.id: k.name or k.prefix for k in found}
 
@@ -320,6 +323,21 @@ def _with_messages(row: SpanRow) -> SpanRow:
         output=found.get(MESSAGE_ATTRIBUTES[1]),
         raw_messages=raw,
     )
+
+
+def _events(
+    events: list[dict[str, Any]], t0_us: int
+) -> list[tuple[str, float | None, list[tuple[str, str]]]]:
+    out = []
+    for e in events:
+        at = e.get("time_us")
+        attrs = e.get("attributes")
+        pairs = (
+            sorted((str(k), _text(v)) for k, v in attrs.items()) if isinstance(attrs, dict) else []
+        )
+        offset = (at - t0_us) / 1000 if isinstance(at, int | float) else None
+        out.append((str(e.get("name", "event")), offset, pairs))
+    return out
 
 
 def _part_text(part: Any) -> str | None:
