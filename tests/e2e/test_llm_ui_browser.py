@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from shipyard.core.errors import InvalidInput
 from shipyard.llm.config import GatewayConfig
 from shipyard.llm.keys import create_key
 from shipyard.llm.path import RequestPath
@@ -58,7 +59,7 @@ def calls(e2e_workspace: Workspace) -> dict[str, Any]:
         for q in QUESTIONS[:2]:
             path.run(LLMRequest.chat("echo/small", [Message("user", q)]))
         path.run(LLMRequest.chat("echo/echo", [Message("user", "<b>not bold</b>")]))
-        with pytest.raises(Exception, match="unknown provider"):
+        with pytest.raises(InvalidInput, match="unknown provider"):
             path.run(LLMRequest.chat("nope/model", [Message("user", "hi")]))
     finally:
         path.close()
