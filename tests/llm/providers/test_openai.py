@@ -172,6 +172,23 @@ def test_error_statuses_map_to_provider_errors(
         assert "rate_limit_exceeded" in err.message and "retry after 7 s" in err.message
 
 
+def test_insufficient_quota_is_a_429_not_worth_retrying(
+    provider: OpenAIProvider, fake_openai: Any
+) -> None:
+    body = {
+        "error": {
+            "message": "You exceeded your current quota, please check your plan and billing details.",
+            "type": "insufficient_quota",
+            "param": None,
+            "code": "insufficient_quota",
+        }
+    }
+    fake_openai.fake.fail_next(1, status=429, body=body)
+    with pytest.raises(ProviderError, match="exceeded your current quota") as caught:
+        provider.call(CHAT, "gpt-4o-mini", timeout=5)
+    assert caught.value.status == 429 and not caught.value.retryable
+
+
 def test_errors_before_a_stream_raise_from_stream(
     provider: OpenAIProvider, fake_openai: Any
 ) -> None:

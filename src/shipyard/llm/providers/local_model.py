@@ -14,6 +14,7 @@ works, chat-style prompts give incoherent text.
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
 import sys
@@ -113,15 +114,22 @@ def get_model(options: Mapping[str, Any] | None = None) -> LocalModel:
     with _lock:
         found = _models.get(key)
         if found is None:
+            if not _models:
+                # free llama.cpp while the interpreter is whole: its __del__ fails at teardown
+                atexit.register(unload_models)
             found = LocalModel(path, n_ctx=n_ctx, n_threads=n_threads, chat_format=chat_format)
             _models[key] = found
         return found
 
 
 def unload_models() -> None:
-    """Forget every loaded model (tests that measure a cold load)."""
+    """Free every loaded model (at exit; tests that measure a cold load)."""
     with _lock:
+        models = list(_models.values())
         _models.clear()
+    for model in models:
+        with model.hold():
+            model.llm.close()
 
 
 def gemma_messages(messages: Sequence[Message]) -> list[dict[str, str]]:

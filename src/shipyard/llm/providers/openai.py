@@ -172,7 +172,10 @@ class OpenAIProvider:
         return response
 
     def _status_error(self, response: httpx.Response) -> ProviderError:
-        return http.status_error(self.name, response, secret=self._key, message_of=error_message)
+        err = http.status_error(self.name, response, secret=self._key, message_of=error_message)
+        if "insufficient_quota" in err.message:  # a 429 that waiting does not fix
+            err.retryable = False
+        return err
 
     def _usage(self, raw: Any, request: LLMRequest, model: str, text: str) -> Usage:
         if isinstance(raw, dict) and "prompt_tokens" in raw:
