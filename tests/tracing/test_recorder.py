@@ -236,3 +236,23 @@ def test_default_workspace_is_resolved_when_written() -> None:
         pass
     assert flush_traces(10)
     assert ws.store.traces.get(t.trace_id)[0].name == "here"
+
+
+def test_a_trace_goes_to_the_store_of_its_time_not_of_the_write(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from shipyard.core.errors import NotFound
+    from shipyard.core.settings import Settings
+
+    first = Settings.load()
+    with trace("under-the-first-home") as t:
+        pass
+    monkeypatch.setenv("SHIPYARD_HOME", str(tmp_path / "second"))  # as the next test does
+    assert flush_traces(10)
+    with pytest.raises(NotFound):
+        current_workspace().store.traces.get(t.trace_id)
+    ws = Workspace.open(first)
+    try:
+        assert ws.store.traces.get(t.trace_id)[0].name == "under-the-first-home"
+    finally:
+        ws.close()

@@ -29,6 +29,7 @@ from shipyard.tracing.records import Rows, build_records
 from shipyard.tracing.span import TraceState
 
 if TYPE_CHECKING:
+    from shipyard.core.settings import Settings
     from shipyard.tracing.otlp import OtlpExporter
     from shipyard.workspace import Workspace
 
@@ -77,6 +78,8 @@ class TraceRecorder:
 
     def submit(self, state: TraceState) -> None:
         """Queue a finished trace; never blocks, never raises."""
+        if state.workspace is None and self._default_workspace is None:
+            state.settings = _settings_now()
         with self._cond:
             if self._thread is None:
                 self._start()
@@ -154,13 +157,21 @@ class TraceRecorder:
             return [self._items.popleft() for _ in range(n)]
 
     def _write(self, batch: Sequence[TraceState]) -> None:
+        opened: dict[Settings, Workspace] = {}
+        try:
+            self._write_rows(batch, opened)
+        finally:
+            for ws in opened.values():
+                ws.close()
+
+    def _write_rows(self, batch: Sequence[TraceState], opened: dict[Settings, Workspace]) -> None:
         groups: dict[int, tuple[Workspace, list[Rows]]] = {}
         exports: dict[str, list[Rows]] = {}
         env_endpoint = os.environ.get("SHIPYARD_OTLP_ENDPOINT") or None
         for state in batch:
             try:
                 rows = build_records(state)
-                ws = state.workspace or self._workspace()
+                ws = state.workspace or self._workspace(state.settings, opened)
             except Exception as exc:
                 self.dropped += 1
                 self._warn("build", f"cannot record trace {state.trace_id}: {_first_line(exc)}")
@@ -191,12 +202,18 @@ class TraceRecorder:
             except Exception as exc:
                 self._warn("otlp", f"cannot export traces to {endpoint}: {_first_line(exc)}")
 
-    def _workspace(self) -> Workspace:
+    def _workspace(self, settings: Settings | None, opened: dict[Settings, Workspace]) -> Workspace:
+        """The workspace the settings of the trace's time name (those of now, nearly always)."""
         if self._default_workspace is not None:
             return self._default_workspace()
-        from shipyard.workspace import current_workspace
+        from shipyard.workspace import Workspace, current_workspace
 
-        return current_workspace()
+        if settings is None or settings == _settings_now():
+            return current_workspace()
+        ws = opened.get(settings)
+        if ws is None:  # the settings changed since (tests switch homes): open it for this batch
+            ws = opened[settings] = Workspace.open(settings)
+        return ws
 
     def _exporter(self, endpoint: str) -> OtlpExporter:
         exporter = self._exporters.get(endpoint)
@@ -211,6 +228,15 @@ class TraceRecorder:
         if now - self._warned.get(key, -_WARN_EVERY_S) >= _WARN_EVERY_S:
             self._warned[key] = now
             log.warning(message)
+
+
+def _settings_now() -> Settings | None:
+    from shipyard.core.settings import Settings
+
+    try:
+        return Settings.load()
+    except Exception:  # unreadable shipyard.toml: the writer reports it when it resolves again
+        return None
 
 
 def _first_line(exc: BaseException) -> str:

@@ -24,6 +24,7 @@ from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 if TYPE_CHECKING:
+    from shipyard.core.settings import Settings
     from shipyard.workspace import Workspace
 
 P = ParamSpec("P")
@@ -50,7 +51,17 @@ def new_span_id() -> str:
 class TraceState:
     """What the spans of one trace share while it is open: where it goes, and who is still open."""
 
-    __slots__ = ("_lock", "done", "open", "otlp_endpoint", "root", "spans", "trace_id", "workspace")
+    __slots__ = (
+        "_lock",
+        "done",
+        "open",
+        "otlp_endpoint",
+        "root",
+        "settings",
+        "spans",
+        "trace_id",
+        "workspace",
+    )
 
     def __init__(self, trace_id: str) -> None:
         self.trace_id = trace_id
@@ -61,6 +72,8 @@ class TraceState:
         self.workspace: Workspace | None = None
         """Where the trace is stored; the first span that names one decides (default: current)."""
         self.otlp_endpoint: str | None = None
+        self.settings: Settings | None = None
+        """With no workspace: the settings in force when the trace ended, which name its store."""
         self._lock = threading.Lock()
 
     def _opened(self) -> None:
