@@ -256,3 +256,17 @@ def test_a_trace_goes_to_the_store_of_its_time_not_of_the_write(
         assert ws.store.traces.get(t.trace_id)[0].name == "under-the-first-home"
     finally:
         ws.close()
+
+
+def test_a_script_that_exits_without_flushing_still_stores_its_traces() -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import shipyard as sy\nwith sy.trace('short-script') as t:\n    pass\nprint(t.trace_id)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    trace_id = done.stdout.strip()
+    assert current_workspace().store.traces.get(trace_id)[0].name == "short-script"
