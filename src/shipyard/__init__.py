@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from shipyard.core.version import __version__
 
 # Namespaces: ``sy.datasets.load(...)`` and friends, each a module loaded on first use.
 _MODULES: dict[str, str] = {
@@ -110,6 +110,7 @@ if TYPE_CHECKING:
     from shipyard.pipelines.pipeline_decorator import pipeline
     from shipyard.pipelines.step_decorator import step
     from shipyard.store.records import Experiment, MetricPoint, Run, RunPage
+    from shipyard.tracing import trace
     from shipyard.tracking.api import (
         active_run,
         delete_experiment,
@@ -121,7 +122,6 @@ if TYPE_CHECKING:
         search_runs,
         start_run,
     )
-    from shipyard.tracing import trace
     from shipyard.tracking.run import ActiveRun
     from shipyard.workspace import Workspace, collect_garbage
 

@@ -11,11 +11,12 @@ import sys
 
 import typer
 
-from shipyard import __version__
+from shipyard.core.version import __version__
 from shipyard.cli import (
     assets,
     datasets,
     experiments,
+    gateway,
     keys,
     lineage,
     models,
@@ -52,6 +53,7 @@ serve.register(app)
 serve_model.register(app)
 storage.register(app)
 predict.register(app)
+gateway.register(app)
 
 _state = {"debug": False}
 

@@ -72,7 +72,7 @@ def package_model(
         force: replace ``out`` if it exists and is not empty.
         trust: serve with ``--trust`` (models whose files run code, such as python-class ones).
     """
-    from shipyard import __version__
+    from shipyard.core.version import __version__
 
     ws = workspace or current_workspace()
     target = Path(out)

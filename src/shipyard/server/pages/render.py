@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from shipyard import __version__
+from shipyard.core.version import __version__
 from shipyard.server.pages.formatting import FILTERS
 from shipyard.server.pages.nav import nav_groups
 from shipyard.server.pages.static import plotly_version
