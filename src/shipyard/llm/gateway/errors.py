@@ -81,16 +81,13 @@ def error_payload(exc: BaseException) -> tuple[int, dict[str, Any], dict[str, st
         param, code = "model", "model_not_found"
     elif isinstance(exc, RateLimited):
         code = _rate_limit_code(exc)
-        if exc.retry_after_s is not None:
-            wait = max(1, math.ceil(exc.retry_after_s))
-            headers["retry-after"] = str(wait)
-            if exc.retry_after_s > _MAX_RETRY_AFTER_S:
-                headers["x-should-retry"] = "false"
-        elif code == "budget_exceeded":
-            headers["x-should-retry"] = "false"
+        _retry_after(headers, exc.retry_after_s)
+        if exc.retry_after_s is None and code == "budget_exceeded":
+            headers["x-should-retry"] = "false"  # a total budget never resets
     elif isinstance(exc, ProviderError):
         type_ = "upstream_error"
         code = f"upstream_{exc.upstream_status}" if exc.upstream_status else "upstream_failure"
+        _retry_after(headers, exc.retry_after_s)
         if not exc.retryable:
             headers["x-should-retry"] = "false"
     if status >= 500:
@@ -106,6 +103,15 @@ def error_json(exc: BaseException) -> tuple[int, bytes, dict[str, str]]:
 
 def _body(message: str, type_: str, param: str | None, code: str | None) -> dict[str, Any]:
     return {"error": {"message": message, "type": type_, "param": param, "code": code}}
+
+
+def _retry_after(headers: dict[str, str], seconds: float | None) -> None:
+    """``Retry-After`` in whole seconds; past a minute, also tell clients not to wait for it."""
+    if seconds is None:
+        return
+    headers["retry-after"] = str(max(1, math.ceil(seconds)))
+    if seconds > _MAX_RETRY_AFTER_S:
+        headers["x-should-retry"] = "false"
 
 
 def _rate_limit_code(exc: RateLimited) -> str:

@@ -138,11 +138,12 @@ def _build(data: Mapping[str, Any], default_model: str, operation: str, **fields
         isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
     ):
         raise WireError("'metadata' must be an object of string values", param="metadata")
+    params = _params(data)
     try:
         request = LLMRequest(
             operation,  # type: ignore[arg-type]
             model,
-            params=_params(data),
+            params=params,
             stream=stream,
             user=user,
             metadata=dict(metadata),

@@ -94,7 +94,7 @@ def run_gateway(
         from uvicorn.supervisors import Multiprocess
 
         with _clean_exit_on_signals():
-            Multiprocess(ucfg, target=uvicorn.Server(ucfg).run, sockets=[sock]).run()
+            Multiprocess(ucfg, sockets=[sock]).run()
     finally:
         sock.close()
 
