@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import typer
 
@@ -18,8 +19,14 @@ def register(app: typer.Typer) -> None:
     app.command("demo")(demo)
 
 
-def serve(host: str, port: int, token: str | None, open_browser: bool = False) -> None:
-    """Serve the local workspace's REST API and UI until interrupted."""
+def serve(
+    host: str,
+    port: int,
+    token: str | None,
+    open_browser: bool = False,
+    gateway_config: Path | None = None,
+) -> None:
+    """Serve the local workspace's REST API and UI (and the LLM gateway) until interrupted."""
     import uvicorn
 
     from shipyard.server.app import create_app
@@ -31,7 +38,12 @@ def serve(host: str, port: int, token: str | None, open_browser: bool = False) -
             "SHIPYARD_URI is set, so this shell talks to a server already; "
             "unset it to serve a local store"
         )
-    app = create_app(ws, token=token)
+    gateway = None
+    if gateway_config is not None:
+        from shipyard.llm.config import GatewayConfig
+
+        gateway = GatewayConfig.load(gateway_config)
+    app = create_app(ws, token=token, gateway=gateway)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     url = f"http://{shown}:{port}/"
     output.err.print(
@@ -46,6 +58,9 @@ def serve(host: str, port: int, token: str | None, open_browser: bool = False) -
         uvicorn.run(app, host=host, port=port, log_level="warning")
     except OSError as exc:  # pragma: no cover - depends on the machine
         raise InvalidInput(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    finally:
+        if gateway is not None:
+            app.state.gateway.close()  # stages closed, buffered traces written
 
 
 def server(
@@ -54,9 +69,16 @@ def server(
     token: str = typer.Option(
         None, "--token", envvar="SHIPYARD_SERVER_TOKEN", help="Require this bearer token."
     ),
+    gateway_config: Path = typer.Option(
+        None,
+        "--gateway-config",
+        envvar="SHIPYARD_GATEWAY_CONFIG",
+        help="Also serve the OpenAI-compatible LLM gateway at /v1 with this YAML config "
+        "(its calls are authorized by virtual keys, not --token).",
+    ),
 ) -> None:
     """Serve this store over REST (and the web UI) for a team: clients set SHIPYARD_URI."""
-    serve(host, port, token)
+    serve(host, port, token, gateway_config=gateway_config)
 
 
 def ui(

@@ -263,7 +263,8 @@ class GatewayConfig:
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise InvalidInput(f"gateway config {p} is not valid YAML: {exc}") from None
+            where = " ".join(str(exc).split())  # one line: the CLI prints errors as one
+            raise InvalidInput(f"gateway config {p} is not valid YAML: {where}") from None
         try:
             return cls.from_dict(data or {})
         except InvalidInput as exc:
