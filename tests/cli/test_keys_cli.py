@@ -47,8 +47,8 @@ def test_list_and_revoke(capsys: pytest.CaptureFixture[str]) -> None:
     create(capsys, "--project", "beta", "--name", "b", "--rpm", "5")
     assert main(["keys", "list", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
-    assert [k["name"] for k in listed] == ["b", "a"]
-    a = listed[1]
+    assert sorted(k["name"] for k in listed) == ["a", "b"]
+    (a,) = [k for k in listed if k["name"] == "a"]
     assert a["status"] == "active" and a["usage"]["spent_usd"] == 0
     assert a["usage"]["budget_resets_at"] is not None
     assert secret_a not in json.dumps(listed)
