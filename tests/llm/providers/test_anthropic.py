@@ -126,6 +126,7 @@ def test_error_bodies_map_to_provider_errors(
     assert err.provider == "anthropic" and kind in err.message
     assert err.retryable is retryable and err.status == gateway_status
     assert err.upstream_status == status
+    assert err.retry_after_s == (2.0 if status == 429 else None)
 
 
 def test_rate_limit_answer_carries_anthropics_headers(fake_anthropic: Any) -> None:

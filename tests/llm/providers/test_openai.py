@@ -170,6 +170,9 @@ def test_error_statuses_map_to_provider_errors(
     assert message[:30] in err.message
     if status == 429:
         assert "rate_limit_exceeded" in err.message and "retry after 7 s" in err.message
+        assert err.retry_after_s == 7.0
+    else:
+        assert err.retry_after_s is None
 
 
 def test_insufficient_quota_is_a_429_not_worth_retrying(

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable, Generator, Iterator
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -69,9 +71,9 @@ def status_error(
     if not upstream:
         upstream = response.text[:300].strip() or response.reason_phrase
     message = f"{provider} answered HTTP {status}: {redact(upstream, secret)}"
-    retry_after = response.headers.get("retry-after")
-    if status == 429 and retry_after:
-        message += f" (retry after {retry_after} s)"
+    retry_after = retry_after_s(response.headers) if is_retryable(status) else None
+    if retry_after is not None:
+        message += f" (retry after {retry_after:g} s)"
     if status in (401, 403):
         message += f"; check the API key configured for {provider} (api_key_env)"
     gateway_status = 502 if status >= 500 or status < 400 else status
@@ -81,17 +83,30 @@ def status_error(
         retryable=is_retryable(status),
         upstream_status=status,
         status=gateway_status,
-        retry_after_s=_seconds(retry_after) if is_retryable(status) else None,
+        retry_after_s=retry_after,
     )
 
 
-def _seconds(value: str | None) -> float | None:
-    """``Retry-After`` in seconds when it is a number (an HTTP date is left to backoff)."""
-    try:
-        seconds = float(value) if value else None
-    except ValueError:
+def retry_after_s(headers: httpx.Headers) -> float | None:
+    """Seconds to wait from ``retry-after-ms`` (OpenAI) or ``retry-after`` (seconds or a date)."""
+    millis = headers.get("retry-after-ms")
+    if millis:
+        try:
+            return max(float(millis) / 1000, 0.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
         return None
-    return seconds if seconds is not None and seconds >= 0 else None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - time.time(), 0.0)
 
 
 def transport_error(provider: str, exc: httpx.HTTPError, url: str) -> ProviderError:
