@@ -12,7 +12,8 @@ from shipyard.demo.tracking import EXPERIMENT, GRID
 @pytest.mark.slow
 def test_demo_tracks_the_grid_as_nested_runs(capsys) -> None:
     assert main(["demo", "--no-serve"]) == 0
-    assert "demo runs" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "demo runs" in printed and "LLM gateway" in printed
     page = sy.search_runs(experiments=[EXPERIMENT], max_results=50)
     parents = [r for r in page.runs if r.parent_id is None]
     children = [r for r in page.runs if r.parent_id is not None]

@@ -95,7 +95,7 @@ def demo(
     ),
     port: int = typer.Option(DEFAULT_PORT, "--port", "-p"),
 ) -> None:
-    """Train scikit-learn models as tracked runs and a credit-scoring pipeline; then open the UI."""
+    """Train models as tracked runs, run a pipeline, call the local LLM through the gateway; open the UI."""
     from shipyard.demo import run_credit_pipeline, run_demo
 
     result = run_demo()
@@ -118,6 +118,44 @@ def demo(
     output.err.print(
         f"registered {credit.model} ({scores}), alias [bold]production[/]; "
         f"try: shipyard serve model:credit@production --port 8080"
+    )
+    from shipyard.demo import run_gateway_demo
+    from shipyard.workspace import current_workspace
+
+    output.err.print("sending few-shot questions through the LLM gateway to the local model…")
+    calls = run_gateway_demo(current_workspace())
+    output.table(
+        "LLM gateway: alias 'capitals' (dead upstream first, then the local model)",
+        [
+            "question",
+            "status",
+            "answer",
+            "served by",
+            "attempts",
+            "cache",
+            "tokens",
+            "cost $",
+            "ms",
+        ],
+        [
+            (
+                c.question,
+                c.status,
+                c.answer if c.status == 200 else c.answer[:70],
+                c.target,
+                c.attempts,
+                c.cache,
+                c.tokens,
+                f"{c.cost_usd:.4f}",
+                f"{c.latency_ms:.0f}",
+            )
+            for c in calls
+        ],
+    )
+    output.err.print(
+        "the first calls fell back after the dead upstream failed (then its circuit opened), "
+        "a repeated question came from the cache, and the key was refused once its budget was "
+        "spent; try: shipyard traces list"
     )
     if serve_ui:
         serve("127.0.0.1", port, None)

@@ -280,10 +280,15 @@ class ResponseStream:
             trace_id=self.trace_id,
         )
         # innermost stage registered first; run them inside-out like a returning call
-        for callback in self._on_complete:
-            changed = callback(response)
-            if changed is not None:
-                response = changed
+        try:
+            for callback in self._on_complete:
+                changed = callback(response)
+                if changed is not None:
+                    response = changed
+        except BaseException as exc:  # an output guard blocked the end of the stream, say
+            for on_error in reversed(self._on_error):
+                on_error(exc)
+            raise
         self.response = response
 
 
