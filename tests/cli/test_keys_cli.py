@@ -72,7 +72,7 @@ def test_list_and_revoke(capsys: pytest.CaptureFixture[str]) -> None:
     ("args", "message"),
     [
         (["keys", "create", "--project", "p", "--budget-usd", "ten"], "budget must look like"),
-        (["keys", "create", "--project", "p", "--rpm", "0"], "rpm must be a whole number"),
+        (["keys", "create", "--project", "p", "--rpm", "0"], "rpm must be a whole number from 1"),
         (["keys", "create", "--project", "p", "--expires-in", "soon"], "a duration looks like"),
         (["keys", "revoke", "nope"], "no virtual key 'nope'"),
     ],

@@ -51,6 +51,7 @@ __all__ = [
 SECRET_PREFIX = "sk-sy-"
 SECRET_LENGTH = len(SECRET_PREFIX) + 32
 SHOWN_PREFIX = 10
+_MAX_LIMIT = 2**31 - 1  # the columns are 32-bit integers
 _CREATE_HINT = "create a new one with `shipyard keys create`"
 
 
@@ -277,9 +278,11 @@ def _validated(
         period = budget_period
     for label, value in (("tpm", tpm), ("rpm", rpm)):
         if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int) or value < 1
+            isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= _MAX_LIMIT
         ):
-            raise InvalidInput(f"{label} must be a whole number of at least 1, got {value!r}")
+            raise InvalidInput(
+                f"{label} must be a whole number from 1 to {_MAX_LIMIT:,}, got {value!r}"
+            )
     if isinstance(models, str):
         models = [models]
     clean = [str(m).strip() for m in models]
