@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import nullcontext
 from pathlib import Path
@@ -30,9 +31,11 @@ class Upstream:
     def __init__(self) -> None:
         self.calls = 0
         self.mode = "ok"
+        self._lock = threading.Lock()
 
     def handle(self, call: Call, next: Any) -> Outcome:
-        self.calls += 1
+        with self._lock:
+            self.calls += 1
         request = call.request
         if self.mode == "error":
             raise ProviderError("upstream down", provider="fake", retryable=True)
@@ -376,3 +379,29 @@ def test_cache_span_says_hit_miss_and_similarity(ws: Workspace) -> None:
     assert [a["shipyard.cache"] for a in found] == ["miss", "exact", "semantic"]
     assert 0.9 <= found[2]["shipyard.cache.similarity"] < 1.0
     assert all(s.kind == "stage" for s in spans if s.name == "cache")
+
+
+def test_expired_rows_are_swept_on_a_store(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = Clock()
+    c, _ = chain(semantic(exact=True, ttl_s=1), ws, clock=clock)
+    ask(c, chat("What is the capital of France?"))
+    assert ws.store.llm_cache.count() == 2  # type: ignore[attr-defined]
+    clock.now += 1000
+    monkeypatch.setattr(local, "SWEEP_INTERVAL_S", 0.0)
+    ask(c, chat("Name the largest ocean on Earth"))
+    assert ws.store.llm_cache.count() == 2  # the two new entries; the expired two are gone
+
+
+def test_threads_share_one_stage(ws: Workspace) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    c, upstream = chain(semantic(exact=True), ws)
+    questions = [f"question number {i} about oceans" for i in range(4)]
+
+    def work(i: int) -> str | None:
+        return whole(ask(c, chat(questions[i % 4]))).cache
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(work, range(64)))
+    assert results.count(None) == upstream.calls
+    assert 4 <= upstream.calls < 40  # concurrent first askers may all miss; the rest hit
