@@ -70,3 +70,18 @@ def test_credit_pipeline() -> None:
     assert {s.status for s in sy.pipelines.describe(sy.pipelines.list_runs()[0].run_id).steps} == {
         "cached"
     }
+
+
+def test_llm_calls() -> None:
+    from shipyard.tracing import flush_traces
+    from shipyard.workspace import current_workspace
+
+    trace_id = load("llm_calls").main()
+    flush_traces()
+    record, spans = current_workspace().store.traces.get(trace_id)
+    assert record.name == "classify-reviews" and record.status == "ok"
+    llm = [s for s in spans if s.kind == "llm"]
+    assert len(llm) == 3
+    assert all(s.attributes["shipyard.target"] == "local/gemma-3-270m" for s in llm)
+    assert llm[0].attributes["shipyard.prompt_ref"] == "prompt:sentiment-few-shot@1"
+    assert record.completion_tokens > 0
