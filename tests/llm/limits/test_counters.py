@@ -158,3 +158,13 @@ def test_two_processes_share_one_sqlite_counter(tmp_path: Path) -> None:
         assert p.wait(timeout=max(1.0, deadline - time.monotonic())) == 0
     assert SqlCounters(store.llm_counters).get("shared", start) == 200
     store.close()
+
+
+def test_sql_sums_a_counter_named_twice_in_one_call(store_url: str) -> None:
+    store = SqlStore(store_url)
+    counters = SqlCounters(store.llm_counters)
+    start = window()
+    assert counters.add_many(
+        [("d", start, MINUTE, 1), ("e", start, MINUTE, 5), ("d", start, MINUTE, 2)]
+    ) == [3, 5, 3]
+    store.close()

@@ -35,7 +35,11 @@ class Counters(Protocol):
         ...
 
     def add_many(self, increments: Sequence[Increment]) -> list[float]:
-        """Several ``add`` in one round trip (one transaction); the new values in order."""
+        """Several ``add`` in one round trip (one transaction); the new values in order.
+
+        Name each counter once per call: the backends differ in which value a
+        repeated one reports.
+        """
         ...
 
     def get(self, scope: str, window_start: int) -> float:
