@@ -134,8 +134,12 @@ def test_the_secret_is_nowhere_in_traces_or_tables(
         record, spans = ws.store.traces.get(t.trace_id)
         dumped.append(repr(record))
         dumped.extend(repr(s) for s in spans)
-        names = {s.name for s in spans}
-        assert {"auth"} <= names
+        assert "auth" in {s.name for s in spans}
+    _, spans = ws.store.traces.get(traces[-1].trace_id)  # the first call: admitted
+    (limits,) = [s for s in spans if s.name == "limits"]
+    assert limits.kind == "stage" and limits.attributes["shipyard.limits.counters"] == "sql"
+    assert limits.attributes["shipyard.limits.requests_remaining"] == 99
+    assert limits.attributes["shipyard.limits.budget_remaining_usd"] == 1.0
     text = "\n".join(dumped)
     assert key.id in text and "auth" in text
     assert secret not in text and secret[:-1] not in text
