@@ -44,7 +44,18 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     monkeypatch.setenv("SHIPYARD_HOME", str(home))
     monkeypatch.chdir(tmp_path)
     yield home
+    _reset_llm_state()
     reset_workspaces()
+
+
+def _reset_llm_state() -> None:
+    """Per-process LLM state (circuit breakers, request paths) must not leak between tests."""
+    import sys
+
+    if "shipyard.llm.routing" in sys.modules:
+        sys.modules["shipyard.llm.routing"].reset_breakers()
+    if "shipyard.llm.api" in sys.modules:
+        sys.modules["shipyard.llm.api"].configure(None)
 
 
 def service_missing(name: str, why: str) -> None:
