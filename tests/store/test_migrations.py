@@ -162,3 +162,25 @@ def test_sqlite_store_runs_in_wal_mode(tmp_path: Path) -> None:
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     finally:
         store.close()
+
+
+def test_threads_opening_new_stores_at_once_each_migrate(tmp_path: Path) -> None:
+    """Alembic's context is process-global: without a lock, two threads' upgrades collide."""
+    import threading
+
+    from shipyard.store.sql import SqlStore
+
+    errors: list[BaseException] = []
+
+    def open_one(i: int) -> None:
+        try:
+            SqlStore(f"sqlite:///{tmp_path}/store{i}.db").close()
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted on below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_one, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import shutil
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,8 @@ from shipyard.store.database import Database
 from shipyard.store.migrations import HEAD, REVISIONS
 
 _PG_LOCK_KEY = 0x5348_4950  # "SHIP"
+_ALEMBIC = threading.Lock()
+"""Alembic's ``context`` is global to the process: two threads migrating two stores collide."""
 
 
 def ensure_schema(db: Database) -> None:
@@ -77,7 +80,7 @@ def _upgrade(db: Database) -> None:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-    with db.engine.connect() as conn:
+    with _ALEMBIC, db.engine.connect() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
         conn.commit()
