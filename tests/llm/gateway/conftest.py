@@ -35,8 +35,8 @@ def start_gateway(serve_app: Any) -> Iterator[Start]:
             if not isinstance(config, GatewayConfig):
                 config = GatewayConfig.from_dict(dict(config or ECHO_CONFIG))
             app = create_gateway_app(config, current_workspace())
+            stack.callback(app.state.gateway.close)  # after the server stopped
             server = stack.enter_context(serve_app(app))
-            stack.callback(app.state.gateway.close)
             return f"{server.url}"
 
         yield start

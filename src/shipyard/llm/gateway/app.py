@@ -28,6 +28,7 @@ import random
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from fnmatch import fnmatchcase
 from typing import Any
 
 import anyio
@@ -49,8 +50,9 @@ from shipyard.llm.types import LLMResponse, ResponseStream
 from shipyard.workspace import Workspace
 
 MAX_BODY_BYTES = 32 * 2**20
-THREADS = 64
-"""Requests in the request path at once per worker; each blocks a thread while upstream answers."""
+THREADS = 256
+"""Calls in the request path at once per worker process: each holds a thread while its
+upstream answers (a stream, until it ends), so this bounds concurrent upstream calls."""
 JSON = "application/json"
 # ids need to be unique, not secret: os.urandom costs ~100 µs a call on some VMs
 _ids = random.Random()
@@ -62,12 +64,18 @@ _HEALTH = b'{"status":"ok"}'
 class Gateway:
     """The endpoints of one gateway, over one request path."""
 
-    def __init__(self, config: GatewayConfig | None = None, workspace: Workspace | None = None):
+    def __init__(
+        self,
+        config: GatewayConfig | None = None,
+        workspace: Workspace | None = None,
+        *,
+        threads: int = THREADS,
+    ) -> None:
         self.config = config or GatewayConfig()
         self.path = RequestPath(self.config, workspace)
         self.created = int(time.time())
         # a pool of our own: ~25 µs a hop cheaper than anyio's, and not shared with Starlette
-        self.pool = ThreadPoolExecutor(THREADS, thread_name_prefix="shipyard-gateway")
+        self.pool = ThreadPoolExecutor(threads, thread_name_prefix="shipyard-gateway")
 
     # --- endpoints -----------------------------------------------------------------------
 
@@ -175,7 +183,7 @@ class Gateway:
             parsed.include_usage,
         )
         headers = _shipyard_headers(stream.model, stream.cache, stream.trace_id)
-        return SSEResponse(stream, frames, headers)
+        return SSEResponse(stream, frames, headers, self.pool)
 
     def open_key(self, credential: str) -> bool:
         """Whether to hand ``credential`` to the auth stage.
@@ -212,15 +220,22 @@ class Gateway:
             key = verify_key(credential, workspace=self.path.workspace)
         except ShipyardError as exc:
             return _error(exc)
-        allowed = set(key.models)
-        return [n for n in names if n in allowed] if allowed else names
+        if not key.models:
+            return names
+        return [n for n in names if any(fnmatchcase(n, allowed) for allowed in key.models)]
 
 
 def create_gateway_app(
-    config: GatewayConfig | None = None, workspace: Workspace | None = None
+    config: GatewayConfig | None = None,
+    workspace: Workspace | None = None,
+    *,
+    threads: int = THREADS,
 ) -> Starlette:
-    """The gateway as an ASGI app: ``/v1/...`` and ``/health``; closes its stages on shutdown."""
-    gateway = Gateway(config, workspace)
+    """The gateway as an ASGI app: ``/v1/...`` and ``/health``; closes its stages on shutdown.
+
+    ``threads`` bounds the calls in flight at once (see ``THREADS``).
+    """
+    gateway = Gateway(config, workspace, threads=threads)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

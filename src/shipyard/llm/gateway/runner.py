@@ -26,6 +26,7 @@ from shipyard.llm.config import GatewayConfig
 from shipyard.workspace import Workspace
 
 CONFIG_ENV = "SHIPYARD_GATEWAY_CONFIG"
+THREADS_ENV = "SHIPYARD_GATEWAY_THREADS"
 
 
 def load_config(config: GatewayConfig | str | Path | None) -> GatewayConfig:
@@ -42,6 +43,7 @@ def run_gateway(
     port: int = 4000,
     workers: int = 1,
     *,
+    threads: int | None = None,
     workspace: Workspace | None = None,
     on_ready: Callable[[str], None] | None = None,
 ) -> None:
@@ -53,10 +55,12 @@ def run_gateway(
     """
     import uvicorn
 
-    from shipyard.llm.gateway.app import create_gateway_app
+    from shipyard.llm.gateway.app import THREADS, create_gateway_app
 
     if workers < 1:
         raise InvalidInput(f"--workers must be at least 1, got {workers}")
+    if threads is not None and threads < 1:
+        raise InvalidInput(f"--threads must be at least 1, got {threads}")
     if workers > 1 and isinstance(config, GatewayConfig):
         raise InvalidInput("several workers read the config from a file: pass its path")
     loaded = load_config(config)  # a bad file fails here, before the port is taken
@@ -74,7 +78,7 @@ def run_gateway(
             **fast_server_options(),
         }
         if workers == 1:
-            app = create_gateway_app(loaded, workspace)
+            app = create_gateway_app(loaded, workspace, threads=threads or THREADS)
             server = uvicorn.Server(uvicorn.Config(app, **options))
             if on_ready is not None:
                 on_ready(_url(host, port))
@@ -83,6 +87,8 @@ def run_gateway(
             return
         if config is not None:
             os.environ[CONFIG_ENV] = str(Path(str(config)).resolve())
+        if threads is not None:
+            os.environ[THREADS_ENV] = str(threads)
         ucfg = uvicorn.Config(
             "shipyard.llm.gateway.runner:app_from_environment",
             factory=True,
@@ -101,9 +107,10 @@ def run_gateway(
 
 def app_from_environment() -> Any:
     """The app of one worker process: config from ``SHIPYARD_GATEWAY_CONFIG``, workspace from env."""
-    from shipyard.llm.gateway.app import create_gateway_app
+    from shipyard.llm.gateway.app import THREADS, create_gateway_app
 
-    return create_gateway_app(load_config(None))
+    threads = int(os.environ.get(THREADS_ENV) or THREADS)
+    return create_gateway_app(load_config(None), threads=threads)
 
 
 def fast_server_options() -> dict[str, Any]:
