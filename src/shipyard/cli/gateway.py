@@ -27,6 +27,11 @@ def gateway(
     workers: int = typer.Option(
         1, "--workers", "-w", help="Worker processes (each reads --config again)."
     ),
+    threads: int = typer.Option(
+        256,
+        "--threads",
+        help="Calls in flight at once per worker (each holds a thread while its upstream answers).",
+    ),
 ) -> None:
     """Serve /v1/chat/completions, /v1/completions, /v1/embeddings and /v1/models for OpenAI clients."""
     from shipyard.llm.gateway.runner import load_config, run_gateway
@@ -42,4 +47,6 @@ def gateway(
             highlight=False,
         )
 
-    run_gateway(config if workers > 1 else loaded, host, port, workers, on_ready=announce)
+    run_gateway(
+        config if workers > 1 else loaded, host, port, workers, threads=threads, on_ready=announce
+    )
