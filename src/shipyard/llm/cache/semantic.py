@@ -4,9 +4,11 @@ Entries are grouped by scope and by the hash of everything but the prompt
 (model, params, embedder), so only prompts asked the same way are compared.
 Each group a process searches is loaded once from SQL into a numpy matrix of
 unit vectors; a lookup is one matrix-vector product. Brute force: 10,000
-entries of 64 dimensions take ~0.1 ms, 100,000 of 384 dimensions (150 MB)
-10–25 ms, so it is fine up to ~100k entries per group; past that an
-approximate index would be the next step.
+entries of 64 dimensions take ~0.2 ms, 100,000 of 384 dimensions (150 MB)
+~20 ms, so it is fine up to ~100k entries per group; past that an
+approximate index would be the next step. The product is ``np.einsum``, not
+BLAS: between sporadic lookups OpenBLAS's threads fall asleep, and waking them
+made a 10,000-entry search take 12–16 ms instead of 0.2 on a busy machine.
 
 Entries other processes write are picked up on the next lookup: each lookup
 reads the table's largest id and clear token (one cheap query) and appends the
@@ -102,7 +104,7 @@ class SemanticCache:
         ids, vectors, expires = loaded.snapshot()
         if not len(ids):
             return None
-        scores = np.dot(vectors, vector)
+        scores = np.einsum("ij,j->i", vectors, vector)  # no BLAS threads (module doc)
         scores[expires <= now] = -np.inf
         for _ in range(_TRIES):
             best = int(np.argmax(scores))
