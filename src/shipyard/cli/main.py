@@ -11,7 +11,6 @@ import sys
 
 import typer
 
-from shipyard.core.version import __version__
 from shipyard.cli import (
     assets,
     datasets,
@@ -30,6 +29,7 @@ from shipyard.cli import (
     traces,
 )
 from shipyard.core.errors import ShipyardError, UserError
+from shipyard.core.version import __version__
 
 app = typer.Typer(
     name="shipyard",
