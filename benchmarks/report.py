@@ -3,7 +3,8 @@
     python benchmarks/report.py RESULTS.jsonl [--out benchmarks/results.json]
 
 Standard library only. Ratios are shipyard / peer of the reported values (the
-peer is MLflow for the tracking and serving benchmarks, DVC for the registry ones);
+peer is MLflow for the tracking and serving benchmarks, DVC for the registry ones,
+LiteLLM's proxy for the gateway ones, raw llama-cpp-python for local tokens/s);
 "shipyard speed-up" turns that into "how many times faster", whichever way
 the unit points (points/s, MB/s: higher is better; ms and s: lower is better).
 """
@@ -139,11 +140,47 @@ SERVING_ROWS: list[Row] = [
     ),
 ]
 
+GW = "chat completion via the gateway, "
+GATEWAY_ROWS: list[Row] = [
+    (
+        "gateway_overhead",
+        "c1_p50_overhead_ms",
+        GW + "1 connection: added latency p50",
+        "ms",
+        False,
+        ("max", 1),
+    ),
+    (
+        "gateway_overhead",
+        "c1_p99_overhead_ms",
+        GW + "1 connection: added latency p99",
+        "ms",
+        False,
+        None,
+    ),
+    ("gateway_overhead", "c1_rps", GW + "1 connection", "requests/s", True, None),
+    ("gateway_overhead", "c8_rps", GW + "8 connections", "requests/s", True, ("speedup", 20)),
+    ("gateway_overhead", "c8_p50_ms", GW + "8 connections: p50 latency", "ms", False, None),
+    ("gateway_overhead", "c32_rps", GW + "32 connections", "requests/s", True, ("speedup", 20)),
+    ("gateway_overhead", "c32_p99_ms", GW + "32 connections: p99 latency", "ms", False, None),
+    ("cache_hit", "c1_p50_ms", "exact cache hit, 1 connection: p50 latency", "ms", False, None),
+    ("cache_hit", "c1_p99_ms", "exact cache hit, 1 connection: p99 latency", "ms", False, None),
+    ("cache_hit", "c8_rps", "exact cache hits, 8 connections", "requests/s", True, None),
+]
+LOCAL = "local Gemma 3 270M, 128 tokens at temperature 0, "
+LOCAL_ROWS: list[Row] = [
+    ("local_tokens", "tokens_per_s", LOCAL + "whole answer", "tokens/s", True, ("speedup", 0.95)),
+    ("local_tokens", "stream_tokens_per_s", LOCAL + "streamed", "tokens/s", True, None),
+    ("local_tokens", "stream_first_token_ms", LOCAL + "streamed: first token", "ms", False, None),
+]
+
 # (section, peer tool, peer name, rows)
 SECTIONS: list[tuple[str, str, str, list[Row]]] = [
     ("tracking", "mlflow", "MLflow", ROWS),
     ("registry", "dvc", "DVC", REGISTRY_ROWS),
     ("serving", "mlflow", "MLflow", SERVING_ROWS),
+    ("gateway", "litellm", "LiteLLM", GATEWAY_ROWS),
+    ("gateway-local", "llama-cpp", "raw llama-cpp-python", LOCAL_ROWS),
 ]
 
 

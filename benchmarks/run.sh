@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Side-by-side benchmarks on this machine: shipyard's tracking vs MLflow, its registry vs DVC,
-# its model serving (REST and batch) vs MLflow's.
+# its model serving (REST and batch) vs MLflow's, its LLM gateway vs the LiteLLM proxy.
 #
-#   bash benchmarks/run.sh                      # everything (~25 min), writes benchmarks/results.json
+#   bash benchmarks/run.sh                      # everything (~40 min), writes benchmarks/results.json
 #   bash benchmarks/run.sh search_runs          # only some benchmarks (table only, no results.json)
 #   bash benchmarks/run.sh registry_table registry_folder    # the registry ones (~5 min)
 #   bash benchmarks/run.sh serving              # serving_rest + serving_batch (~8 min), writes
 #                                               # benchmarks/results-serving.json
+#   bash benchmarks/run.sh gateway              # gateway_overhead + cache_hit + local_tokens
+#                                               # (~12 min), writes benchmarks/results-gateway.json
 #
 # Environment:
 #   MLFLOW_PYTHON    an interpreter that already has mlflow==3.17.2 (skips creating the venv)
 #   DVC_PYTHON       an interpreter that already has dvc==3.67.1 (skips creating the venv)
+#   LITELLM_PYTHON   an interpreter that already has litellm[proxy]==1.106.2 (skips the venv)
 #   SHIPYARD_PYTHON  the interpreter with shipyard installed (default: <repo>/.venv/bin/python)
 #   BENCH_TMPDIR     where the throw-away stores go (default: the system temp folder)
 #   BENCH_RESULTS    write the results file here (default: benchmarks/results.json for a
@@ -21,14 +24,17 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(dirname "$HERE")"
 MLFLOW_VERSION="3.17.2"
 DVC_VERSION="3.67.1"
+# Exactly this one: 1.107.0 was a compromised release. One worker, no database.
+LITELLM_VERSION="1.106.2"
 TRACKING=(log_metric log_metrics search_runs import_time create_runs)
 REGISTRY=(registry_table registry_folder)
 SERVING=(serving_rest serving_batch)
-ALL=("${TRACKING[@]}" "${REGISTRY[@]}" "${SERVING[@]}")
+GATEWAY=(gateway_overhead cache_hit local_tokens)
+ALL=("${TRACKING[@]}" "${REGISTRY[@]}" "${SERVING[@]}" "${GATEWAY[@]}")
 
-script_for() {  # tracking/NAME.py, registry/NAME.py or serving/NAME.py
+script_for() {  # tracking/NAME.py, registry/NAME.py, serving/NAME.py or gateway/NAME.py
     local d
-    for d in tracking registry serving; do
+    for d in tracking registry serving gateway; do
         if [[ -f "$HERE/$d/$1.py" ]]; then echo "$HERE/$d/$1.py"; return 0; fi
     done
     return 1
@@ -38,20 +44,36 @@ script_for() {  # tracking/NAME.py, registry/NAME.py or serving/NAME.py
 if [[ $# -gt 0 ]]; then
     BENCHES=()
     for b in "$@"; do
-        if [[ $b == serving ]]; then BENCHES+=("${SERVING[@]}"); else BENCHES+=("$b"); fi
+        case "$b" in
+            serving) BENCHES+=("${SERVING[@]}") ;;
+            gateway) BENCHES+=("${GATEWAY[@]}") ;;
+            *) BENCHES+=("$b") ;;
+        esac
     done
     for b in "${BENCHES[@]}"; do
-        script_for "$b" >/dev/null || { echo "error: no benchmark $b (have: ${ALL[*]}, serving)" >&2; exit 2; }
+        script_for "$b" >/dev/null || {
+            echo "error: no benchmark $b (have: ${ALL[*]}, serving, gateway)" >&2
+            exit 2
+        }
     done
 else
     BENCHES=("${ALL[@]}")
 fi
 NEED_MLFLOW=0
 NEED_DVC=0
+NEED_LITELLM=0
+NEED_WRK=0
 ONLY_SERVING=1
+ONLY_GATEWAY=1
 for b in "${BENCHES[@]}"; do
-    if [[ "$(script_for "$b")" == */registry/* ]]; then NEED_DVC=1; else NEED_MLFLOW=1; fi
+    case "$(script_for "$b")" in
+        */registry/*) NEED_DVC=1 ;;
+        */gateway/local_tokens.py) ;;  # shipyard and raw llama-cpp-python, both in the repo venv
+        */gateway/*) NEED_LITELLM=1 NEED_WRK=1 ;;
+        *) NEED_MLFLOW=1 ;;
+    esac
     [[ "$(script_for "$b")" == */serving/* ]] || ONLY_SERVING=0
+    [[ "$(script_for "$b")" == */gateway/* ]] || ONLY_GATEWAY=0
 done
 
 # -- interpreters ----------------------------------------------------------------------
@@ -106,6 +128,40 @@ else
     fi
 fi
 export DVC_PYTHON DVC_NO_ANALYTICS=1
+
+# LiteLLM's proxy runs from its own venv, only ever as its `litellm` command.
+has_litellm() {
+    "$1" -c "import sys, importlib.metadata as m; sys.exit(m.version('litellm') != '$LITELLM_VERSION')" \
+        2>/dev/null && [[ -x "$(dirname "$1")/litellm" ]]
+}
+if [[ $NEED_LITELLM == 0 ]]; then
+    LITELLM_PYTHON=""
+elif [[ -n "${LITELLM_PYTHON:-}" ]]; then
+    if ! has_litellm "$LITELLM_PYTHON"; then
+        echo "error: LITELLM_PYTHON=$LITELLM_PYTHON does not have litellm[proxy]==$LITELLM_VERSION" >&2
+        exit 2
+    fi
+else
+    VENV="$HERE/.venv-litellm"
+    LITELLM_PYTHON="$VENV/bin/python"
+    if ! has_litellm "$LITELLM_PYTHON"; then
+        echo "creating $VENV with litellm[proxy]==$LITELLM_VERSION (a few minutes, once)" >&2
+        python3 -m venv "$VENV"
+        "$VENV/bin/python" -m pip install --quiet "litellm[proxy]==$LITELLM_VERSION"
+        has_litellm "$LITELLM_PYTHON" || { echo "error: litellm install failed" >&2; exit 2; }
+    fi
+fi
+export LITELLM_PYTHON
+
+# The gateway load generator is wrk (C, one thread drives tens of thousands of requests/s);
+# Debian packages it. A Python load generator would be the bottleneck on 2 cores.
+if [[ $NEED_WRK == 1 ]] && ! command -v wrk >/dev/null; then
+    if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+        echo "installing wrk (apt-get install -y wrk)" >&2
+        apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+    fi
+    command -v wrk >/dev/null || { echo "error: the gateway benchmarks need wrk: apt-get install wrk" >&2; exit 2; }
+fi
 # The serving benchmarks drive both sides from one shipyard process, which runs
 # MLflow's commands with this interpreter (and the venv's bin folder on PATH).
 export MLFLOW_PYTHON
@@ -114,7 +170,8 @@ tools_for() {
     case "$1" in
         log_metric) echo "shipyard mlflow mlflow-async" ;;
         registry_*) echo "shipyard dvc" ;;
-        serving_*) echo "side-by-side" ;;  # one process runs both servers, prints both lines
+        serving_* | gateway_* | cache_hit | local_tokens)
+            echo "side-by-side" ;;  # one process runs every side, prints every line
         *) echo "shipyard mlflow" ;;
     esac
 }
@@ -162,6 +219,8 @@ elif [[ $# -eq 0 ]]; then
     OUT=(--out "$HERE/results.json")
 elif [[ $ONLY_SERVING == 1 && ${#BENCHES[@]} == "${#SERVING[@]}" ]]; then
     OUT=(--out "$HERE/results-serving.json")
+elif [[ $ONLY_GATEWAY == 1 && ${#BENCHES[@]} == "${#GATEWAY[@]}" ]]; then
+    OUT=(--out "$HERE/results-gateway.json")
 fi
 "$SHIPYARD_PYTHON" "$HERE/report.py" "$JSONL" "${OUT[@]}" --failed "${FAILED[*]:-}"
 [[ ${#FAILED[@]} -eq 0 ]]
