@@ -69,6 +69,7 @@ class LocalProvider:
         )
 
     def stream(self, request: LLMRequest, model: str, *, timeout: float) -> Iterator[Chunk]:
+        """Checks the request now; waits for the model (``timeout``) at the first chunk."""
         if request.operation == "embedding":
             raise InvalidInput("embeddings cannot be streamed")
         llm = self._generator(model)
@@ -76,28 +77,28 @@ class LocalProvider:
         if request.operation == "chat":
             msgs = local_model.gemma_messages(request.messages)
             prompt = local_model.chat_prompt(request.messages)
-            prompt_tokens = len(llm.tokenize(prompt, special=True))
         else:
-            prompt_tokens = len(llm.tokenize(request.prompt or ""))
-        return self._stream(llm, request, msgs, self._params(request), prompt_tokens, timeout)
+            prompt = request.prompt or ""
+        return self._stream(llm, prompt, msgs, self._params(request), timeout)
 
     def _stream(
         self,
         llm: local_model.LocalModel,
-        request: LLMRequest,
+        prompt: str,
         msgs: list[dict[str, str]] | None,
         params: dict[str, Any],
-        prompt_tokens: int,
         timeout: float,
     ) -> Iterator[Chunk]:
         parts: list[str] = []
         finish = "stop"
         with llm.hold(timeout):
+            # the chat template's turn markers are special tokens
+            prompt_tokens = len(llm.llm.tokenize(prompt.encode(), special=msgs is not None))
             try:
                 pieces: Any = (
                     llm.llm.create_chat_completion(msgs, stream=True, **params)  # type: ignore[arg-type]
                     if msgs is not None
-                    else llm.llm.create_completion(request.prompt or "", stream=True, **params)
+                    else llm.llm.create_completion(prompt, stream=True, **params)
                 )
                 for piece in pieces:
                     choice = piece["choices"][0]
@@ -112,7 +113,8 @@ class LocalProvider:
                     f"local model: {exc}; shorten the prompt, lower max_tokens "
                     "or raise the n_ctx option"
                 ) from exc
-        completion_tokens = len(llm.tokenize("".join(parts), add_bos=False)) if parts else 0
+            text = "".join(parts)
+            completion_tokens = len(llm.llm.tokenize(text.encode(), add_bos=False)) if text else 0
         yield Chunk(finish_reason=finish, usage=Usage(prompt_tokens, completion_tokens))
 
     def count_tokens(self, model: str, text: str) -> int | None:

@@ -119,7 +119,7 @@ def get_model(options: Mapping[str, Any] | None = None) -> LocalModel:
         if found is None:
             if not _models:
                 # free llama.cpp while the interpreter is whole: its __del__ fails at teardown
-                atexit.register(unload_models)
+                atexit.register(_at_exit)
             found = LocalModel(path, n_ctx=n_ctx, n_threads=n_threads, chat_format=chat_format)
             _models[key] = found
         return found
@@ -133,6 +133,15 @@ def unload_models() -> None:
     for model in models:
         with model.hold():
             model.llm.close()
+
+
+def _at_exit() -> None:
+    unload_models()
+    utils = sys.modules.get("llama_cpp._utils")  # its /dev/null files are never closed
+    for name in ("outnull_file", "errnull_file"):
+        handle = getattr(utils, name, None)
+        if handle is not None:
+            handle.close()
 
 
 def gemma_messages(messages: Sequence[Message]) -> list[dict[str, str]]:
