@@ -29,7 +29,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 from starlette.applications import Starlette
@@ -58,6 +58,7 @@ JSON = "application/json"
 _ids = random.Random()
 
 Parse = Callable[[Mapping[str, Any], str], wire.Parsed]
+T = TypeVar("T")
 _HEALTH = b'{"status":"ok"}'
 
 
@@ -89,15 +90,14 @@ class Gateway:
         return await self._call(request, wire.parse_embedding, "embedding")
 
     async def models(self, request: Request) -> Response:
-        credential = _bearer(request)
-        names = await anyio.to_thread.run_sync(self._model_names, credential)
+        names = await self._in_pool(self._model_names, _bearer(request))
         if isinstance(names, Response):
             return names
         return _json(200, wire.models_body(names, self.created))
 
     async def model(self, request: Request) -> Response:
         name = request.path_params["model"]
-        names = await anyio.to_thread.run_sync(self._model_names, _bearer(request))
+        names = await self._in_pool(self._model_names, _bearer(request))
         if isinstance(names, Response):
             return names
         if name not in names:
@@ -139,10 +139,11 @@ class Gateway:
         if credential and not self.open_key(credential):
             credential = None
         cache = "no-cache" not in request.headers.get("cache-control", "").lower()
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self.pool, self._answer, body, parse, kind, credential, cache
-        )
+        return await self._in_pool(self._answer, body, parse, kind, credential, cache)
+
+    async def _in_pool(self, function: Callable[..., T], *args: Any) -> T:
+        """Run blocking work (the request path, store lookups) in the gateway's threads."""
+        return await asyncio.get_running_loop().run_in_executor(self.pool, function, *args)
 
     def _answer(
         self, body: bytes, parse: Parse, kind: str, credential: str | None, cache: bool
