@@ -131,7 +131,7 @@ class FakeUpstream:
         self.hang = False
 
     def reset(self) -> None:
-        """Forget recorded requests and pending failures; stop hanging."""
+        """Forget recorded requests and pending failures; stop hanging and in-stream errors."""
         with self._lock:
             self._failures.clear()
             self.requests.clear()
