@@ -15,6 +15,9 @@ import openai
 import pytest
 
 from shipyard.cli.main import main
+from shipyard.core.settings import Settings
+from shipyard.store.trace_records import TraceQuery
+from shipyard.workspace import Workspace
 
 CONFIG = """\
 default_model: fast
@@ -112,3 +115,10 @@ def test_the_gateway_command_serves_the_openai_sdk(tmp_path: Path, workers: int)
     assert proc.returncode == 0, err
     assert f"{url}/v1" in err  # the URL is printed for the user
     assert "Traceback" not in err
+    # every call's trace was written before the process ended
+    ws = Workspace.open(Settings.load(home=str(tmp_path / "home")))
+    try:
+        traces = ws.store.traces.list(TraceQuery(limit=50))
+    finally:
+        ws.close()
+    assert len(traces) == 2 * workers
