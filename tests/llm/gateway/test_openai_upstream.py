@@ -89,7 +89,9 @@ def test_an_upstream_failure_is_an_api_status_error(gateway: tuple[FakeOpenAI, A
     assert "sk-upstream-secret" not in caught.value.response.text
 
 
-def test_an_upstream_rate_limit_is_a_rate_limit_error(gateway: tuple[FakeOpenAI, Any]) -> None:
+def test_an_upstream_rate_limit_is_a_rate_limit_error_with_its_retry_after(
+    gateway: tuple[FakeOpenAI, Any],
+) -> None:
     upstream, client = gateway
     upstream.fail_next(1, status=429, retry_after=7)
     with pytest.raises(openai.RateLimitError) as caught:
@@ -97,6 +99,7 @@ def test_an_upstream_rate_limit_is_a_rate_limit_error(gateway: tuple[FakeOpenAI,
     assert caught.value.body["type"] == "upstream_error"
     assert caught.value.code == "upstream_429"
     assert "retry after 7 s" in caught.value.message
+    assert caught.value.response.headers["retry-after"] == "7"  # passed on to the client
 
 
 def test_an_upstream_error_mid_stream_ends_the_stream_with_an_error_event(
