@@ -48,9 +48,13 @@ def chromium_path(require_service: Callable[[str, str], None]) -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path: str) -> Iterator[Any]:
-    """One headless Chromium for the session; each test opens its own page."""
+    """One headless Chromium for the browser tests; each test opens its own page.
+
+    Module-scoped: Playwright's sync API keeps an event loop running in the main
+    thread while it is open, which would break every later test that calls asyncio.run.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
