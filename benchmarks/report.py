@@ -181,6 +181,12 @@ SECTIONS: list[tuple[str, str, str, list[Row]]] = [
     ("serving", "mlflow", "MLflow", SERVING_ROWS),
     ("gateway", "litellm", "LiteLLM", GATEWAY_ROWS),
     ("gateway-local", "llama-cpp", "raw llama-cpp-python", LOCAL_ROWS),
+    (
+        "gateway-local-passive",
+        "llama-cpp-passive",
+        "raw llama-cpp-python, OMP_WAIT_POLICY=PASSIVE",
+        [(*row[:5], None) for row in LOCAL_ROWS],
+    ),
 ]
 
 

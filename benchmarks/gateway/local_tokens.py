@@ -10,17 +10,25 @@ produce the same number of tokens, which is checked):
   streamed (SSE, ``stream_options.include_usage``);
 - **llama-cpp**: ``raw_llama.py``, ``llama_cpp.Llama(...).create_completion``
   in its own process with the same settings as shipyard's local provider,
-  whole and streamed, on the same GGUF file (the one the gateway assembled).
+  whole and streamed, on the same GGUF file (the one the gateway assembled);
+- **llama-cpp-passive**: the same with ``OMP_WAIT_POLICY=PASSIVE``, which
+  shipyard's local provider sets before llama.cpp loads (its OpenMP threads
+  sleep between tokens instead of spinning: slower on an idle machine, far
+  faster on a busy one). The difference between this and the gateway is
+  what the gateway's own code costs; the one between the two raw rows is
+  that setting's.
 
 tokens/s = completion tokens / wall time of the call (prompt processing
 included on both sides; llama.cpp reuses the evaluated prompt prefix of the
-previous call on both sides alike). Each side makes one untimed call, then
-``--repeat`` calls whole and ``--repeat`` streamed per round; ``--rounds``
-rounds with the order swapped; figures are medians over all calls. Both
-processes may use all CPUs (llama.cpp's threads = CPUs, as in the provider);
-only one of them works at a time.
+previous call on both sides alike); for the gateway the wall time is the
+client's, HTTP included (a new connection per call). Each side makes one
+untimed call; then the three alternate call by call, ``--calls`` times (whole,
+then streamed; who goes first rotates every time), so all see the same
+background load: llama.cpp runs as many threads as there are CPUs, and on a
+2-core machine any other busy process slows a call down by up to 3×. All
+processes may use all CPUs; only one works at a time. Figures are medians.
 
-    python benchmarks/gateway/local_tokens.py [--max-tokens 128] [--repeat 5] [--rounds 2]
+    python benchmarks/gateway/local_tokens.py [--max-tokens 128] [--calls 10]
 """
 
 from __future__ import annotations
@@ -45,6 +53,16 @@ import _common as c  # noqa: E402
 import _servers as s  # noqa: E402
 
 MODEL = "local/gemma-3-270m"
+TOOLS = ("shipyard", "llama-cpp", "llama-cpp-passive")
+RAW_ENV: dict[str, dict[str, str]] = {
+    "llama-cpp": {},  # llama-cpp-python as installed: OpenMP threads spin between tokens
+    "llama-cpp-passive": {"OMP_WAIT_POLICY": "PASSIVE"},  # what shipyard's local provider sets
+}
+OMP_WAIT_POLICY = {
+    "shipyard": "PASSIVE (set by the local provider)",
+    "llama-cpp": "unset (libgomp's default)",
+    "llama-cpp-passive": "PASSIVE",
+}
 PROMPT = (
     "The old lighthouse keeper climbed the spiral stairs for the last time. For forty years "
     "he had kept the lamp burning through storms and calm nights alike, and tonight the "
@@ -54,19 +72,21 @@ PROMPT = (
 
 
 class Client:
-    """One keep-alive HTTP connection to the gateway."""
+    """Calls to the gateway, each on a new connection (calls are seconds apart)."""
 
     def __init__(self, host: str, port: int) -> None:
-        self.conn = http.client.HTTPConnection(host, port, timeout=300)
+        self.host, self.port = host, port
 
     def whole(self, body: dict[str, Any]) -> dict[str, Any]:
         t0 = time.perf_counter()
+        self.conn = http.client.HTTPConnection(self.host, self.port, timeout=300)
         self.conn.request(
             "POST", "/v1/completions", json.dumps(body), {"Content-Type": "application/json"}
         )
         resp = self.conn.getresponse()
         raw = resp.read()
         seconds = time.perf_counter() - t0
+        self.conn.close()
         if resp.status != 200:
             raise SystemExit(f"gateway answered {resp.status}: {raw[:800]!r}")
         answer = json.loads(raw)
@@ -79,6 +99,7 @@ class Client:
     def streamed(self, body: dict[str, Any]) -> dict[str, Any]:
         body = {**body, "stream": True, "stream_options": {"include_usage": True}}
         t0 = time.perf_counter()
+        self.conn = http.client.HTTPConnection(self.host, self.port, timeout=300)
         self.conn.request(
             "POST", "/v1/completions", json.dumps(body), {"Content-Type": "application/json"}
         )
@@ -110,6 +131,7 @@ class Client:
                     text.append(choice["text"])
         resp.read()
         seconds = time.perf_counter() - t0
+        self.conn.close()
         return {
             "pieces": pieces,
             "tokens": (usage or {}).get("completion_tokens"),
@@ -141,23 +163,48 @@ def gateway(base: Path) -> s.Server:
     )
 
 
-def raw(model: Path, prompt_file: Path, args: argparse.Namespace) -> dict[str, Any]:
-    cmd = [
-        sys.executable,
-        str(HERE / "raw_llama.py"),
-        "--model",
-        str(model),
-        "--prompt-file",
-        str(prompt_file),
-        "--max-tokens",
-        str(args.max_tokens),
-        "--repeat",
-        str(args.repeat),
-    ]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if out.returncode != 0:
-        raise SystemExit(f"raw_llama.py failed:\n{out.stderr[-3000:]}")
-    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+class Raw:
+    """``raw_llama.py`` in its own process, the model loaded once, one call per request."""
+
+    def __init__(
+        self, model: Path, prompt_file: Path, max_tokens: int, env: dict[str, str] | None = None
+    ) -> None:
+        cmd = [
+            sys.executable,
+            str(HERE / "raw_llama.py"),
+            "--model",
+            str(model),
+            "--prompt-file",
+            str(prompt_file),
+            "--max-tokens",
+            str(max_tokens),
+        ]
+        self.proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **(env or {})},
+        )
+        self.info = self._read()
+
+    def _read(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise SystemExit(f"raw_llama.py exited with {self.proc.wait()}")
+        return dict(json.loads(line))
+
+    def call(self, op: str) -> dict[str, Any]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps({"op": op}) + "\n")
+        self.proc.stdin.flush()
+        return self._read()
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        self.proc.wait(timeout=30)
 
 
 def rate(calls: list[dict[str, Any]], key: str = "tokens") -> list[float]:
@@ -169,8 +216,7 @@ def main() -> None:
     p.add_argument("--tool", choices=("side-by-side",), default="side-by-side", help="always both")
     p.add_argument("--keep", action="store_true", help="keep the temporary folder (path on stderr)")
     p.add_argument("--max-tokens", type=int, default=128)
-    p.add_argument("--repeat", type=int, default=5, help="timed calls per kind per round")
-    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--calls", type=int, default=10, help="timed calls per side and kind")
     args = p.parse_args()
     body = {"model": MODEL, "prompt": PROMPT, "max_tokens": args.max_tokens, "temperature": 0}
 
@@ -178,8 +224,9 @@ def main() -> None:
         prompt_file = base / "prompt.txt"
         prompt_file.write_text(PROMPT)
         server = gateway(base)
-        sy: dict[str, list[dict[str, Any]]] = {"whole": [], "streamed": []}
-        ll: dict[str, list[dict[str, Any]]] = {"whole": [], "streamed": []}
+        calls: dict[str, dict[str, list[dict[str, Any]]]] = {
+            tool: {"whole": [], "streamed": []} for tool in TOOLS
+        }
         info: dict[str, Any] = {}
         try:
             server.start()
@@ -192,36 +239,45 @@ def main() -> None:
             models = sorted((base / "home").rglob("*.gguf"))
             if not models:
                 raise SystemExit("the gateway answered but no .gguf is in its home")
-            for r in range(args.rounds):
-                for side in ("raw", "gateway") if r % 2 == 0 else ("gateway", "raw"):
-                    if side == "raw":
-                        got = raw(models[0], prompt_file, args)
-                        info["llama_cpp_python"] = got["llama_cpp_python"]
-                        info["raw_load_s"] = round(got["load_s"], 3)
-                        ll["whole"] += got["whole"]
-                        ll["streamed"] += got["streamed"]
-                    else:  # a new connection: the idle one was closed after keep-alive
-                        client = Client("127.0.0.1", port)
-                        sy["whole"] += [client.whole(body) for _ in range(args.repeat)]
-                        sy["streamed"] += [client.streamed(body) for _ in range(args.repeat)]
+            raws = {
+                tool: Raw(models[0], prompt_file, args.max_tokens, env)
+                for tool, env in RAW_ENV.items()
+            }
+            info["llama_cpp_python"] = raws["llama-cpp"].info["llama_cpp_python"]
+            info["raw_load_s"] = round(raws["llama-cpp"].info["load_s"], 3)
+            try:
+                for i in range(args.calls):
+                    order = TOOLS[i % len(TOOLS) :] + TOOLS[: i % len(TOOLS)]
+                    for kind in ("whole", "streamed"):
+                        for tool in order:
+                            if tool in raws:
+                                op = "whole" if kind == "whole" else "stream"
+                                calls[tool][kind].append(raws[tool].call(op))
+                            elif kind == "whole":
+                                calls[tool][kind].append(client.whole(body))
+                            else:
+                                calls[tool][kind].append(client.streamed(body))
                     print(
-                        f"round {r + 1} {side}: whole "
-                        f"{statistics.median(rate((sy if side == 'gateway' else ll)['whole'])):.1f}"
-                        " tokens/s",
+                        f"call {i + 1}: whole "
+                        + ", ".join(f"{t} {rate(calls[t]['whole'])[-1]:.1f}" for t in TOOLS)
+                        + " tokens/s",
                         file=sys.stderr,
                     )
+            finally:
+                for raw in raws.values():
+                    raw.close()
             info["rss_mb_end"] = round(server.rss_mb(), 1)
         finally:
             server.stop()
 
-    tokens = {x["tokens"] for x in sy["whole"] + ll["whole"]}
-    same_text = {x["text"] for x in sy["whole"] + ll["whole"]}
+    every = [x for tool in TOOLS for x in calls[tool]["whole"]]
+    tokens = {x["tokens"] for x in every}
+    same_text = {x["text"] for x in every}
     if len(tokens) != 1:
-        raise SystemExit(f"the two sides generated different token counts: {sorted(tokens)}")
-    for x in ll["streamed"]:
-        x["tokens"] = x["pieces"]
-    for x in sy["streamed"]:
-        x["tokens"] = x["tokens"] or x["pieces"]
+        raise SystemExit(f"the sides generated different token counts: {sorted(tokens)}")
+    for tool in TOOLS:
+        for x in calls[tool]["streamed"]:
+            x["tokens"] = x.get("tokens") or x["pieces"]
     conditions = {
         "model": MODEL,
         "prompt_chars": len(PROMPT),
@@ -229,14 +285,15 @@ def main() -> None:
         "completion_tokens": tokens.pop(),
         "same_text_both_sides": len(same_text) == 1,
         "temperature": 0,
-        "repeat": args.repeat,
-        "rounds": args.rounds,
+        "calls": args.calls,
+        "alternated": "call by call, first side swapped every call",
         "n_threads": os.cpu_count(),
         "first_gateway_call_text": first["text"][:200],
     }
-    for tool, calls in (("shipyard", sy), ("llama-cpp", ll)):
-        whole, streamed = rate(calls["whole"]), rate(calls["streamed"])
-        firsts = [x["first_s"] for x in calls["streamed"] if x["first_s"] is not None]
+    for tool in TOOLS:
+        mine = calls[tool]
+        whole, streamed = rate(mine["whole"]), rate(mine["streamed"])
+        firsts = [x["first_s"] for x in mine["streamed"] if x["first_s"] is not None]
         record = {
             "bench": "local_tokens",
             "tool": tool,
@@ -249,13 +306,15 @@ def main() -> None:
             "python": sys.version.split()[0],
             "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "tokens_per_s": round(statistics.median(whole), 3),
+            "tokens_per_s_best": round(max(whole), 3),
             "stream_tokens_per_s": round(statistics.median(streamed), 3),
             "stream_first_token_ms": round(statistics.median(firsts) * 1e3, 2) if firsts else None,
-            "call_s": round(statistics.median(x["seconds"] for x in calls["whole"]), 4),
+            "call_s": round(statistics.median(x["seconds"] for x in mine["whole"]), 4),
+            "omp_wait_policy": OMP_WAIT_POLICY[tool],
             "conditions": conditions,
             **(info if tool == "shipyard" else {}),
             "calls": {
-                kind: [{k: v for k, v in x.items() if k != "text"} for x in calls[kind]]
+                kind: [{k: v for k, v in x.items() if k != "text"} for x in mine[kind]]
                 for kind in ("whole", "streamed")
             },
         }

@@ -2,12 +2,16 @@
 
 Loads the model with the same settings as shipyard's local provider
 (``n_ctx`` 2048, ``n_threads`` = CPUs, ``chat_format="gemma"``, quiet), makes
-one untimed call, then times ``--repeat`` calls of ``create_completion`` with
-the given prompt, ``max_tokens`` and ``temperature``, whole and streamed.
-Prints one JSON object: per call the completion tokens and wall seconds (and,
-streamed, the time to the first piece).
+one untimed call, prints ``{"ready": ...}`` and then serves the driver over
+stdin/stdout, one JSON line each way, so the driver can alternate raw calls
+with calls through the gateway (both then see the same background load):
 
-    python raw_llama.py --model PATH.gguf --prompt-file p.txt --max-tokens 128 --repeat 5
+- ``{"op": "whole"}`` → ``{"tokens", "seconds", "text"}``: one
+  ``create_completion`` of the prompt, timed around the call;
+- ``{"op": "stream"}`` → ``{"pieces", "seconds", "first_s", "text"}``: the
+  same with ``stream=True``, consumed to the end.
+
+    python raw_llama.py --model PATH.gguf --prompt-file p.txt --max-tokens 128
 """
 
 from __future__ import annotations
@@ -15,9 +19,35 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
+
+
+def whole(llm: Any, prompt: str, params: dict[str, Any]) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    out: Any = llm.create_completion(prompt, **params)
+    seconds = time.perf_counter() - t0
+    return {
+        "tokens": out["usage"]["completion_tokens"],
+        "seconds": seconds,
+        "text": out["choices"][0]["text"],
+    }
+
+
+def stream(llm: Any, prompt: str, params: dict[str, Any]) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    first = None
+    pieces = []
+    for chunk in llm.create_completion(prompt, stream=True, **params):
+        piece = chunk["choices"][0]["text"]
+        if piece:
+            if first is None:
+                first = time.perf_counter() - t0
+            pieces.append(piece)
+    seconds = time.perf_counter() - t0
+    return {"pieces": len(pieces), "seconds": seconds, "first_s": first, "text": "".join(pieces)}
 
 
 def main() -> None:
@@ -26,7 +56,6 @@ def main() -> None:
     p.add_argument("--prompt-file", required=True)
     p.add_argument("--max-tokens", type=int, default=128)
     p.add_argument("--temperature", type=float, default=0.0)
-    p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--n-ctx", type=int, default=2048)
     args = p.parse_args()
     import llama_cpp
@@ -45,47 +74,12 @@ def main() -> None:
     load_s = time.perf_counter() - t0
     params: dict[str, Any] = {"max_tokens": args.max_tokens, "temperature": args.temperature}
     llm.create_completion(prompt, **params)  # warm-up, untimed
-
-    whole = []
-    for _ in range(args.repeat):
-        t0 = time.perf_counter()
-        out: Any = llm.create_completion(prompt, **params)
-        seconds = time.perf_counter() - t0
-        whole.append(
-            {
-                "tokens": out["usage"]["completion_tokens"],
-                "seconds": seconds,
-                "text": out["choices"][0]["text"],
-            }
-        )
-    streamed = []
-    for _ in range(args.repeat):
-        t0 = time.perf_counter()
-        first = None
-        pieces = 0
-        text = []
-        for chunk in llm.create_completion(prompt, stream=True, **params):
-            piece = chunk["choices"][0]["text"]
-            if piece:
-                if first is None:
-                    first = time.perf_counter() - t0
-                pieces += 1
-                text.append(piece)
-        seconds = time.perf_counter() - t0
-        streamed.append(
-            {"pieces": pieces, "seconds": seconds, "first_s": first, "text": "".join(text)}
-        )
-    print(
-        json.dumps(
-            {
-                "llama_cpp_python": llama_cpp.__version__,
-                "load_s": load_s,
-                "n_threads": os.cpu_count(),
-                "whole": whole,
-                "streamed": streamed,
-            }
-        )
-    )
+    ready = {"ready": True, "llama_cpp_python": llama_cpp.__version__, "load_s": load_s}
+    print(json.dumps(ready), flush=True)
+    for line in sys.stdin:
+        op = json.loads(line)["op"]
+        result = whole(llm, prompt, params) if op == "whole" else stream(llm, prompt, params)
+        print(json.dumps(result), flush=True)
 
 
 if __name__ == "__main__":
