@@ -67,3 +67,14 @@ def test_an_unknown_guard_name_is_a_clear_error() -> None:
     config = GatewayConfig.from_dict({"guards": {"input": ["pii"]}})
     with pytest.raises(Exception, match="unknown guard 'pii'"):
         RequestPath(config, current_workspace())
+
+
+def test_both_guard_hooks_have_a_span_even_with_no_guards() -> None:
+    from shipyard.tracing import flush_traces
+
+    out = _path().run(LLMRequest.chat("echo/echo", [{"role": "user", "content": "hi"}]))
+    assert isinstance(out, LLMResponse) and out.trace_id
+    flush_traces()
+    _, spans = current_workspace().store.traces.get(out.trace_id)
+    names = [s.name for s in spans if s.kind == "stage"]
+    assert "input_guards" in names and "output_guards" in names

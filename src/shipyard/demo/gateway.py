@@ -162,11 +162,8 @@ def _serving(config: Any, ws: Workspace) -> Iterator[str]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_gateway_app(config, ws), log_level="warning", lifespan="off", ws="none"
-        )
-    )
+    app = create_gateway_app(config, ws)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", ws="none"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -178,3 +175,4 @@ def _serving(config: Any, ws: Workspace) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=15)
         sock.close()
+        app.state.gateway.close()  # its thread pool and stages; lifespan is off here

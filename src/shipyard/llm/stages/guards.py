@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from shipyard.core.errors import InvalidInput
 from shipyard.llm.stages.base import Call, Next
 from shipyard.llm.types import LLMRequest, LLMResponse, Outcome, ResponseStream
+from shipyard.tracing import span
 
 if TYPE_CHECKING:
     from shipyard.llm.config import GatewayConfig
@@ -54,20 +55,24 @@ def _load(names: tuple[str, ...]) -> list[Guard]:
 
 
 class InputGuardStage:
-    """Runs the configured input guards; with none configured it only passes the call on."""
+    """Runs the configured input guards (none by default) inside an ``input_guards`` span."""
 
     name = "input_guards"
 
     def __init__(self, config: GatewayConfig, workspace: Workspace) -> None:
         self.guards = _load(config.guards.get("input", ()))
+        self.workspace = workspace
 
     def handle(self, call: Call, next: Next) -> Outcome:
-        for guard in self.guards:
-            verdict = guard.check_input(call.request)
-            if verdict.action == "block":
-                raise GuardBlocked(
-                    f"input guard {guard.name} blocked the request: {verdict.reason}"
-                )
+        with span("input_guards", kind="stage", workspace=self.workspace) as s:
+            s.set_attribute("shipyard.guards", [g.name for g in self.guards])
+            for guard in self.guards:
+                verdict = guard.check_input(call.request)
+                if verdict.action == "block":
+                    s.set_attribute("shipyard.guard.blocked_by", guard.name)
+                    raise GuardBlocked(
+                        f"input guard {guard.name} blocked the request: {verdict.reason}"
+                    )
         return next(call)
 
 
@@ -78,11 +83,10 @@ class OutputGuardStage:
 
     def __init__(self, config: GatewayConfig, workspace: Workspace) -> None:
         self.guards = _load(config.guards.get("output", ()))
+        self.workspace = workspace
 
     def handle(self, call: Call, next: Next) -> Outcome:
         outcome = next(call)
-        if not self.guards:
-            return outcome
         if isinstance(outcome, ResponseStream):
             outcome.on_complete(lambda response: self._check(call, response))
             return outcome
@@ -90,9 +94,12 @@ class OutputGuardStage:
         return outcome
 
     def _check(self, call: Call, response: LLMResponse) -> None:
-        for guard in self.guards:
-            verdict = guard.check_output(call.request, response)
-            if verdict.action == "block":
-                raise GuardBlocked(
-                    f"output guard {guard.name} blocked the answer: {verdict.reason}"
-                )
+        with span("output_guards", kind="stage", workspace=self.workspace) as s:
+            s.set_attribute("shipyard.guards", [g.name for g in self.guards])
+            for guard in self.guards:
+                verdict = guard.check_output(call.request, response)
+                if verdict.action == "block":
+                    s.set_attribute("shipyard.guard.blocked_by", guard.name)
+                    raise GuardBlocked(
+                        f"output guard {guard.name} blocked the answer: {verdict.reason}"
+                    )
