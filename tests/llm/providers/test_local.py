@@ -137,3 +137,36 @@ def test_a_missing_model_path_is_reported(tmp_path: Path) -> None:
     provider = LocalProvider(ProviderConfig(options={"model_path": str(tmp_path / "nope.gguf")}))
     with pytest.raises(InvalidInput, match=r"nope\.gguf does not exist"):
         provider.call(LLMRequest.completion("local/gemma-3-270m", "x"), "gemma-3-270m", timeout=1)
+
+
+def test_a_stream_nobody_reads_does_not_block_the_model_for_others(
+    local_model_path: Path,
+) -> None:
+    """A stalled client (socket open, not reading) used to keep the model lock: others got 504s."""
+    provider = LocalProvider()
+    streamed = LLMRequest.completion(
+        "local/gemma-3-270m", "Once upon a time", params={"max_tokens": 24, "seed": 3}
+    )
+    stream = provider.stream(streamed, "gemma-3-270m", timeout=60)
+    try:
+        assert next(iter(stream)).text  # one chunk read, then the consumer stalls
+        other = LLMRequest.completion("local/gemma-3-270m", FEW_SHOT, params={"max_tokens": 2})
+        answer = provider.call(other, "gemma-3-270m", timeout=30)
+        assert answer.usage.completion_tokens > 0
+        rest = list(stream)  # what was generated meanwhile is still there, usage last
+        assert rest[-1].usage is not None and rest[-1].usage.completion_tokens > 0
+    finally:
+        stream.close()  # type: ignore[attr-defined]
+
+
+def test_closing_a_stream_stops_its_generation_promptly(local_model_path: Path) -> None:
+    provider = LocalProvider()
+    model = local_model.get_model()
+    request = LLMRequest.completion(
+        "local/gemma-3-270m", "Once upon a time", params={"max_tokens": 1500, "seed": 4}
+    )
+    stream = provider.stream(request, "gemma-3-270m", timeout=60)
+    assert next(iter(stream)).text
+    stream.close()  # type: ignore[attr-defined]
+    assert model.lock.acquire(timeout=5)  # 1500 tokens would take minutes
+    model.lock.release()

@@ -14,6 +14,8 @@ at a time; the generation itself is bounded by ``max_tokens``.
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -89,33 +91,29 @@ class LocalProvider:
         params: dict[str, Any],
         timeout: float,
     ) -> Iterator[Chunk]:
-        parts: list[str] = []
-        finish = "stop"
-        with llm.hold(timeout):
-            # the chat template's turn markers are special tokens
-            prompt_tokens = len(llm.llm.tokenize(prompt.encode(), special=msgs is not None))
-            try:
-                pieces: Any = (
-                    llm.llm.create_chat_completion(msgs, stream=True, **params)  # type: ignore[arg-type]
-                    if msgs is not None
-                    else llm.llm.create_completion(prompt, stream=True, **params)
-                )
-                for piece in pieces:
-                    choice = piece["choices"][0]
-                    text = choice["delta"].get("content") if msgs is not None else choice["text"]
-                    if choice.get("finish_reason"):
-                        finish = choice["finish_reason"]
-                    if text:
-                        parts.append(text)
-                        yield Chunk(text=text)
-            except ValueError as exc:
-                raise InvalidInput(
-                    f"local model: {exc}; shorten the prompt, lower max_tokens "
-                    "or raise the n_ctx option"
-                ) from exc
-            text = "".join(parts)
-            completion_tokens = len(llm.llm.tokenize(text.encode(), add_bos=False)) if text else 0
-        yield Chunk(finish_reason=finish, usage=Usage(prompt_tokens, completion_tokens))
+        """Chunks a worker generates under the model lock; the lock is never held across a yield.
+
+        A consumer that stops reading (a stalled client) must not keep the
+        model from everyone else, so a worker thread takes the lock, generates
+        into a queue (bounded by ``max_tokens``) and lets go at the end.
+        Closing the stream stops the worker at its next token.
+        """
+        out: queue.SimpleQueue[Chunk | BaseException | None] = queue.SimpleQueue()
+        stop = threading.Event()
+        worker = threading.Thread(
+            target=_generate,
+            args=(llm, prompt, msgs, params, timeout, out, stop),
+            name="shipyard-local-stream",
+            daemon=True,
+        )
+        worker.start()
+        try:
+            while (item := out.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
 
     def count_tokens(self, model: str, text: str) -> int | None:
         if local_embedder.is_embedder(model):
@@ -156,3 +154,57 @@ class LocalProvider:
             usage=Usage(prompt_tokens=embedder.count_tokens(request.texts)),
             provider=self.name,
         )
+
+
+def _generate(
+    llm: local_model.LocalModel,
+    prompt: str,
+    msgs: list[dict[str, str]] | None,
+    params: dict[str, Any],
+    timeout: float,
+    out: queue.SimpleQueue[Chunk | BaseException | None],
+    stop: threading.Event,
+) -> None:
+    """The worker of one stream: text chunks, then the finish chunk, then None; or an error."""
+    try:
+        parts: list[str] = []
+        finish = "stop"
+        with llm.hold(timeout):
+            if stop.is_set():  # closed while waiting for the model
+                return
+            # the chat template's turn markers are special tokens
+            prompt_tokens = len(llm.llm.tokenize(prompt.encode(), special=msgs is not None))
+            try:
+                pieces: Any = (
+                    llm.llm.create_chat_completion(msgs, stream=True, **params)  # type: ignore[arg-type]
+                    if msgs is not None
+                    else llm.llm.create_completion(prompt, stream=True, **params)
+                )
+                try:
+                    for piece in pieces:
+                        if stop.is_set():  # the consumer closed the stream
+                            return
+                        choice = piece["choices"][0]
+                        text = (
+                            choice["delta"].get("content") if msgs is not None else choice["text"]
+                        )
+                        if choice.get("finish_reason"):
+                            finish = choice["finish_reason"]
+                        if text:
+                            parts.append(text)
+                            out.put(Chunk(text=text))
+                finally:
+                    close = getattr(pieces, "close", None)
+                    if close is not None:  # llama.cpp's generator ends its sampling state
+                        close()
+            except ValueError as exc:
+                raise InvalidInput(
+                    f"local model: {exc}; shorten the prompt, lower max_tokens "
+                    "or raise the n_ctx option"
+                ) from exc
+            text = "".join(parts)
+            completion_tokens = len(llm.llm.tokenize(text.encode(), add_bos=False)) if text else 0
+        out.put(Chunk(finish_reason=finish, usage=Usage(prompt_tokens, completion_tokens)))
+        out.put(None)
+    except BaseException as exc:  # handed to the consumer, raised there
+        out.put(exc)

@@ -8,7 +8,8 @@ or the provider option ``model_path`` points at an existing GGUF instead (tests
 share one assembled copy that way).
 
 llama.cpp is not thread-safe, so each loaded model has a lock and every call
-(including a whole stream) holds it. It is a *base* model: few-shot completion
+holds it (a stream's worker thread holds it while it generates, never while a
+consumer reads). It is a *base* model: few-shot completion
 works, chat-style prompts give incoherent text.
 """
 
