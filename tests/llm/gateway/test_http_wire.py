@@ -6,6 +6,7 @@ import json
 import sys
 import time
 import types
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -119,6 +120,37 @@ def test_malformed_requests_are_400_in_openai_shape(
     assert error["type"] == "invalid_request_error"
     assert error["param"] == param
     assert "Traceback" not in r.text
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_body_over_the_limit_is_413_with_or_without_content_length(
+    gateway_url: str, chunked: bool
+) -> None:
+    """A chunked body has no Content-Length: the limit has to hold while reading it."""
+    from shipyard.llm.gateway.app import MAX_BODY_BYTES
+
+    piece = b" " * 2**20
+    pieces = MAX_BODY_BYTES // len(piece) + 2
+    prefix = json.dumps(CHAT)[:-1].encode() + b', "user": "'
+
+    def body() -> Iterator[bytes]:
+        yield prefix
+        for _ in range(pieces):
+            yield piece
+        yield b'"}'
+
+    content: Any = body() if chunked else b"".join(body())
+    with httpx.Client(timeout=60) as client:
+        r = client.post(
+            f"{gateway_url}/v1/chat/completions",
+            content=content,
+            headers={"content-type": "application/json"},
+        )
+    assert ("content-length" in r.request.headers) is not chunked
+    assert r.status_code == 413, r.text[:300]
+    assert r.json()["error"]["code"] == "request_too_large"
+    ok = httpx.post(f"{gateway_url}/v1/chat/completions", json=CHAT)  # the gateway still serves
+    assert ok.status_code == 200, ok.text
 
 
 def test_no_cache_skips_the_cache(start_gateway: Any, echo_config: dict[str, Any]) -> None:

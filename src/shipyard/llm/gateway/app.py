@@ -126,15 +126,14 @@ class Gateway:
     # --- the one request flow ------------------------------------------------------------
 
     async def _call(self, request: Request, parse: Parse, kind: str) -> Response:
-        size = request.headers.get("content-length")
-        if size is not None and size.isdigit() and int(size) > MAX_BODY_BYTES:
+        body = await _read_body(request)
+        if body is None:
             return _error(
                 WireError(
                     f"the request body is over {MAX_BODY_BYTES >> 20} MiB", code="request_too_large"
                 ),
                 status=413,
             )
-        body = await request.body()
         credential = _bearer(request)
         if credential and not self.open_key(credential):
             credential = None
@@ -296,6 +295,25 @@ def _shipyard_headers(target: str, cache: str | None, trace_id: str | None) -> d
     if trace_id:
         headers["x-shipyard-trace-id"] = trace_id
     return headers
+
+
+async def _read_body(request: Request) -> bytes | None:
+    """The request body, or None as soon as it is over ``MAX_BODY_BYTES``.
+
+    Checked while reading, not only from Content-Length: a chunked body has
+    none, and reading it whole first would let one client fill the memory.
+    """
+    size = request.headers.get("content-length")
+    if size is not None and size.isdigit() and int(size) > MAX_BODY_BYTES:
+        return None
+    parts: list[bytes] = []
+    total = 0
+    async for part in request.stream():
+        total += len(part)
+        if total > MAX_BODY_BYTES:
+            return None
+        parts.append(part)
+    return b"".join(parts)
 
 
 def _bearer(request: Request) -> str | None:
