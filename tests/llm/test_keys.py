@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from shipyard.cli.main import main
 from shipyard.core.errors import InvalidInput, NotFound, Unauthorized
 from shipyard.core.settings import Settings
 from shipyard.llm import keys
@@ -128,6 +129,21 @@ def test_get_by_id_prefix_shown_prefix_or_whole_secret(ws: Workspace) -> None:
         get_key("sk-sy-", workspace=ws)
 
 
+def test_an_unknown_pasted_secret_is_never_echoed(
+    ws: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    create_key("p", workspace=ws)
+    wrong = "sk-sy-" + "W" * 32
+    for find in (get_key, revoke_key):
+        with pytest.raises(NotFound, match="no key has that secret") as e:
+            find(wrong, workspace=ws)
+        assert "WWWW" not in e.value.message
+    assert main(["keys", "revoke", wrong]) == 2
+    captured = capsys.readouterr()
+    assert "no key has that secret" in captured.err
+    assert "WWWW" not in captured.err + captured.out
+
+
 def test_models_are_kept_in_order(ws: Workspace) -> None:
     key, secret = create_key("p", models=["fast", "openai/*", "fast"], workspace=ws)
     assert key.models == ("fast", "openai/*")
@@ -194,6 +210,11 @@ def test_durations() -> None:
         ({"tpm": 2.5}, "tpm must be a whole number"),
         ({"models": ["fast", " "]}, "model names must not be empty"),
         ({"expires_in_s": -1}, "expires_in_s must be a positive number"),
+        ({"expires_in_s": "1d"}, "expires_in_s must be a positive number"),
+        ({"name": 5}, "name must be text"),
+        ({"budget_usd": "abc"}, "budget_usd must be a number"),
+        ({"budget": [10]}, "budget must be text"),
+        ({"models": [3]}, "models must be a list of model names"),
     ],
 )
 def test_create_refuses_bad_values(ws: Workspace, kwargs: dict, message: str) -> None:

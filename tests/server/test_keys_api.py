@@ -79,6 +79,19 @@ def test_create_list_revoke(client: TestClient, ws: Workspace) -> None:
         ({"project": "p", "models": "fast"}, 400, "models must be a list"),
         ({"project": "p", "expires_in_s": "soon"}, 400, "expires_in_s must be a number"),
         ({"name": "x"}, 400, "a key needs a project"),
+        # wrongly typed fields are the caller's mistake (400), never an internal error (500)
+        ({"project": "p", "budget_usd": "abc"}, 400, "budget_usd must be a number"),
+        ({"project": "p", "budget_usd": [1]}, 400, "budget_usd must be a number"),
+        ({"project": "p", "budget_usd": True}, 400, "budget_usd must be a number"),
+        ({"project": "p", "budget_usd": 5, "budget_period": 7}, 400, "budget_period must be"),
+        ({"project": "p", "budget": [10]}, 400, "budget must be text"),
+        ({"project": "p", "name": 5}, 400, "name must be text"),
+        ({"project": 5}, 400, "a key needs a project"),
+        ({"project": ["p"]}, 400, "a key needs a project"),
+        ({"project": "p", "rpm": "60"}, 400, "rpm must be a whole number"),
+        ({"project": "p", "tpm": 1.5}, 400, "tpm must be a whole number"),
+        ({"project": "p", "models": [1]}, 400, "models must be a list"),
+        ({"project": "p", "expires_in_s": [1]}, 400, "expires_in_s must be a number"),
     ],
 )
 def test_bad_requests(client: TestClient, body: dict, status: int, message: str) -> None:
@@ -89,6 +102,17 @@ def test_bad_requests(client: TestClient, body: dict, status: int, message: str)
 def test_unknown_key_is_404(client: TestClient) -> None:
     r = client.post("/api/v1/keys/nope/revoke", headers=AUTH)
     assert r.status_code == 404 and "no virtual key 'nope'" in r.json()["error"]["message"]
+
+
+def test_an_unknown_pasted_secret_is_not_echoed(client: TestClient) -> None:
+    secret = "sk-sy-" + "Q" * 32
+    for r in (
+        client.get(f"/api/v1/keys/{secret}", headers=AUTH),
+        client.post(f"/api/v1/keys/{secret}/revoke", headers=AUTH),
+    ):
+        assert r.status_code == 404, r.text
+        assert "no key has that secret" in r.json()["error"]["message"]
+        assert "QQQQ" not in r.text
 
 
 def test_cli_against_a_server_uri(
@@ -104,6 +128,10 @@ def test_cli_against_a_server_uri(
         assert main(["keys", "list", "--json"]) == 0
         (listed,) = json.loads(capsys.readouterr().out)
         assert listed["usage"]["spent_usd"] == 0 and listed["budget_period"] == "week"
+        unknown = "sk-sy-" + "Z" * 32
+        assert main(["keys", "revoke", unknown]) == 2  # a wrong secret: not echoed, not in a URL
+        err = capsys.readouterr().err
+        assert "ZZZZ" not in err and "no key has that secret" in err
         assert main(["keys", "revoke", listed["id"][:8]]) == 0
         with pytest.raises(Unauthorized):
             verify_key(secret, workspace=ws)

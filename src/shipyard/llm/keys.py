@@ -80,7 +80,9 @@ def create_key(
     """
     ws = workspace or current_workspace()
     spec = _validated(project, name, budget, budget_usd, budget_period, tpm, rpm, models)
-    if expires_in_s is not None and (not math.isfinite(expires_in_s) or expires_in_s <= 0):
+    if expires_in_s is not None and (
+        not _is_number(expires_in_s) or not math.isfinite(expires_in_s) or expires_in_s <= 0
+    ):
         raise InvalidInput(f"expires_in_s must be a positive number, got {expires_in_s!r}")
     remote = _remote(ws)
     if remote is not None:
@@ -131,7 +133,14 @@ def get_key(id_or_prefix: str, *, workspace: Workspace | None = None) -> Virtual
         raise InvalidInput("name a key by its id or the prefix `shipyard keys list` shows")
     remote = _remote(ws)
     if remote is not None:
-        return _from_dict(remote.request("GET", f"/api/v1/keys/{quote(wanted, safe='')}")["key"])
+        if not _looks_secret(wanted):
+            return _from_dict(
+                remote.request("GET", f"/api/v1/keys/{quote(wanted, safe='')}")["key"]
+            )
+        try:  # a URL path is logged: send only the prefix listings show
+            return _from_dict(remote.request("GET", f"/api/v1/keys/{wanted[:SHOWN_PREFIX]}")["key"])
+        except NotFound:
+            raise NotFound("no key has that secret; see `shipyard keys list --all`") from None
     repo = _repo(ws)
     if wanted.startswith(SECRET_PREFIX) and len(wanted) == SECRET_LENGTH:
         row = repo.by_hash(hash_secret(wanted))  # someone pasted the whole secret
@@ -142,6 +151,9 @@ def get_key(id_or_prefix: str, *, workspace: Workspace | None = None) -> Virtual
     if exact:
         return _from_dict(exact[0])
     if not rows:
+        if _looks_secret(wanted):
+            # never echo a pasted secret: it would land in logs, terminals and URLs
+            raise NotFound("no key has that secret; see `shipyard keys list --all`")
         raise NotFound(f"no virtual key {wanted!r}; see `shipyard keys list --all`")
     if len(rows) > 1:
         ids = ", ".join(r["id"][:8] for r in rows[:5])
@@ -260,8 +272,16 @@ def _validated(
 ) -> dict[str, Any]:
     if not isinstance(project, str) or not project.strip() or len(project) > 128:
         raise InvalidInput("a key needs a project (1 to 128 characters), e.g. --project support")
-    if name is not None and (not name.strip() or len(name) > 128):
-        raise InvalidInput("a key's name must be 1 to 128 characters")
+    if name is not None and (not isinstance(name, str) or not name.strip() or len(name) > 128):
+        raise InvalidInput(f"a key's name must be text of 1 to 128 characters, got {_shown(name)}")
+    if budget is not None and not (isinstance(budget, str) or _is_number(budget)):
+        raise InvalidInput(f"budget must be text like '10/day' or a number, got {_shown(budget)}")
+    if budget_usd is not None and not _is_number(budget_usd):
+        raise InvalidInput(f"budget_usd must be a number of USD, got {_shown(budget_usd)}")
+    if not isinstance(budget_period, str):
+        raise InvalidInput(
+            f"budget_period must be one of {', '.join(PERIODS)}, got {_shown(budget_period)}"
+        )
     if budget is not None and budget_usd is not None:
         raise InvalidInput(
             "give either budget ('10/day') or budget_usd and budget_period, not both"
@@ -281,11 +301,13 @@ def _validated(
             isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= _MAX_LIMIT
         ):
             raise InvalidInput(
-                f"{label} must be a whole number from 1 to {_MAX_LIMIT:,}, got {value!r}"
+                f"{label} must be a whole number from 1 to {_MAX_LIMIT:,}, got {_shown(value)}"
             )
     if isinstance(models, str):
         models = [models]
-    clean = [str(m).strip() for m in models]
+    if not isinstance(models, Sequence) or not all(isinstance(m, str) for m in models):
+        raise InvalidInput(f"models must be a list of model names or aliases, got {_shown(models)}")
+    clean = [m.strip() for m in models]
     if any(not m for m in clean):
         raise InvalidInput("model names must not be empty (an alias or provider/model)")
     return {
@@ -297,6 +319,21 @@ def _validated(
         "rpm": rpm,
         "models": list(dict.fromkeys(clean)),
     }
+
+
+def _looks_secret(text: str) -> bool:
+    """More of an ``sk-sy-`` string than listings show: likely a pasted secret."""
+    return text.startswith(SECRET_PREFIX) and len(text) > SHOWN_PREFIX
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _shown(value: object) -> str:
+    """A wrong value for a message: its repr, cut short (a body may send anything)."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _repo(ws: Workspace, purpose: str = "virtual keys") -> SqlLLMKeys:

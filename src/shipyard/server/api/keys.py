@@ -58,11 +58,11 @@ def create(
     if expires is not None and (isinstance(expires, bool) or not isinstance(expires, int | float)):
         raise InvalidInput(f"expires_in_s must be a number of seconds, got {expires!r}")
     key, secret = create_key(
-        str(body.get("project") or ""),
+        body.get("project") or "",  # create_key refuses a non-text project with a 400
         name=body.get("name"),
         budget=body.get("budget"),
         budget_usd=body.get("budget_usd"),
-        budget_period=str(body.get("budget_period") or "day"),
+        budget_period="day" if body.get("budget_period") is None else body["budget_period"],
         tpm=body.get("tpm"),
         rpm=body.get("rpm"),
         models=list(models),
