@@ -137,3 +137,42 @@ def test_no_keys_yet(client: TestClient) -> None:
     r = client.get("/ui/keys")
     assert r.status_code == 200, r.text
     assert "No virtual keys yet" in r.text
+
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def _redis_missing() -> str | None:
+    try:
+        import redis
+    except ImportError:
+        return "the redis package is not installed"
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        return str(exc)
+    return None
+
+
+def test_the_page_reads_the_mounted_gateways_redis_counters(ws: Workspace, require_service) -> None:  # type: ignore[no-untyped-def]
+    why = _redis_missing()
+    if why is not None:
+        require_service("Redis", why)
+    from shipyard.llm.config import GatewayConfig
+    from shipyard.llm.limits import Limiter, open_counters
+
+    config = GatewayConfig.from_dict({"limits": {"redis_url": REDIS_URL}})
+    key, _ = create_key("support", name="redis-bot", budget="10/day", tpm=5000, workspace=ws)
+    counters = open_counters(config, ws)
+    try:
+        Limiter(counters).charge(key, tokens=1234, cost_usd=0.75)  # what the gateway counted
+        r = TestClient(create_app(ws, gateway=config)).get("/ui/keys")
+        assert r.status_code == 200, r.text
+        row = r.text.split(f'<tr data-key="{key.id}"')[1].split("</tr>")[0]
+        assert "<strong>$0.75</strong> of $10" in row  # this day's spend, from Redis
+        assert "1,234 / 5,000" in row  # tokens this minute
+    finally:
+        client = counters.client  # type: ignore[attr-defined]
+        names = list(client.scan_iter(match=f"*key:{key.id}:*", count=500))
+        if names:
+            client.delete(*names)

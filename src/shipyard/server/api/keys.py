@@ -99,7 +99,7 @@ def get(key_id: str, ws: Workspace = Depends(workspace)) -> dict[str, Any]:
 @router.get("/keys/{key_id}/usage")
 def usage_of(key_id: str, request: Request, ws: Workspace = Depends(workspace)) -> dict[str, Any]:
     key = get_key(key_id, workspace=ws)
-    found = key_usage(key, config=_config(request), workspace=ws)
+    found = key_usage(key, config=gateway_config(request), workspace=ws)
     return {"usage": found.to_dict()}
 
 
@@ -114,12 +114,12 @@ def _public(key: VirtualKey, now: int) -> dict[str, Any]:
 
 def _usage(request: Request, key: VirtualKey, ws: Workspace) -> dict[str, Any] | None:
     try:
-        return key_usage(key, config=_config(request), workspace=ws).to_dict()
+        return key_usage(key, config=gateway_config(request), workspace=ws).to_dict()
     except ShipyardError:
         return None  # counters unreachable (Redis down): the key still lists
 
 
-def _config(request: Request) -> GatewayConfig | None:
+def gateway_config(request: Request) -> GatewayConfig | None:
     """The config of the gateway mounted on this server, if any (it may name a Redis)."""
     config = getattr(getattr(request.app.state, "gateway", None), "config", None)
     return config if isinstance(config, GatewayConfig) else None

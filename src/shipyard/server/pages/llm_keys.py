@@ -21,9 +21,11 @@ from fastapi.responses import RedirectResponse
 
 from shipyard.core.clock import now_ms
 from shipyard.core.errors import Forbidden, InvalidInput, ShipyardError
+from shipyard.llm.config import GatewayConfig
 from shipyard.llm.key_records import PERIODS, VirtualKey
 from shipyard.llm.keys import KeyUsage, create_key, key_status, key_usage, list_keys, revoke_key
 from shipyard.llm.usage import UsageStats, usage
+from shipyard.server.api.keys import gateway_config
 from shipyard.server.pages.render import render
 from shipyard.server.pages.routing import WorkspaceDep, page_router
 from shipyard.server.pages.traces import FORMAT
@@ -81,8 +83,14 @@ async def revoke_key_form(request: Request, ws: WorkspaceDep, key_id: str) -> Re
     return RedirectResponse("/ui/keys", status_code=303)
 
 
-def key_rows(ws: Workspace, keys: list[VirtualKey]) -> list[KeyRow]:
-    """Each key with its current windows (active keys) and its last 30 days of calls."""
+def key_rows(
+    ws: Workspace, keys: list[VirtualKey], config: GatewayConfig | None = None
+) -> list[KeyRow]:
+    """Each key with its current windows (active keys) and its last 30 days of calls.
+
+    ``config`` is the mounted gateway's: its counters (a Redis) are where the
+    gateway counts, so the page reads them there, as ``/api/v1/keys`` does.
+    """
     now = now_ms()
     try:
         recent = usage(ws, last="30d").key_totals
@@ -94,7 +102,7 @@ def key_rows(ws: Workspace, keys: list[VirtualKey]) -> list[KeyRow]:
         used = None
         if status == "active":
             try:
-                used = key_usage(key, workspace=ws)
+                used = key_usage(key, config=config, workspace=ws)
             except ShipyardError:
                 used = None  # counters elsewhere (Redis down, a remote store): show the key anyway
         rows.append(KeyRow(key, status, used, recent.get(key.id)))
@@ -112,7 +120,7 @@ def _page(
     status: int = 200,
 ) -> Response:
     keys = list_keys(include_revoked=revoked, workspace=ws)
-    rows = key_rows(ws, keys)
+    rows = key_rows(ws, keys, gateway_config(request))
     return render(
         request,
         "llm_keys.html",
