@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from shipyard.core.errors import InvalidInput, NotFound
@@ -172,3 +174,84 @@ def test_a_failed_batch_writes_nothing(store: SqlStore) -> None:
         store.traces.record([good], _spans(good), calls)
     assert store.traces.list(TraceQuery()) == []
     assert store.traces.calls(CallQuery()) == []
+
+
+def test_over_long_values_are_cut_to_their_columns_not_the_batch(store: SqlStore) -> None:
+    # Model names come from requests and have no limit; PostgreSQL refuses a value
+    # longer than its column, which used to lose every trace of the batch.
+    long_model = "echo/" + "x" * 300
+    bad = _trace(9, model=long_model, project="p" * 200, name="n" * 300, status="e" * 20)
+    call = replace(_call(bad), provider="v" * 100, error_type="E" * 100, cache="c" * 30)
+    spans = [replace(s, kind="k" * 40, name="s" * 300) for s in _spans(bad)]
+    good = [_trace(i) for i in range(5)]
+    store.traces.record(
+        [*good, bad],
+        [s for t in good for s in _spans(t)] + spans,
+        [_call(t) for t in good] + [call],
+    )
+
+    assert len(store.traces.list(TraceQuery())) == 6
+    record, stored_spans = store.traces.get(bad.trace_id)
+    assert record.model == long_model[:255] and record.project == "p" * 128
+    assert record.name == "n" * 255 and record.status == "e" * 16
+    assert {s.kind for s in stored_spans} == {"k" * 32}
+    [stored_call] = store.traces.calls(CallQuery(key_id=bad.key_id, since=bad.started_at))
+    assert stored_call.model == long_model[:255] and stored_call.provider == "v" * 64
+    assert stored_call.error_type == "E" * 64 and stored_call.cache == "c" * 16
+
+
+def _half(trace_id: str, name: str, start_ms: int, ms: float, span_id: str, parent: str | None):  # type: ignore[no-untyped-def]
+    t = TraceRecord(
+        trace_id=trace_id,
+        name=name,
+        started_at=start_ms,
+        duration_ms=ms,
+        model="fast" if parent else None,
+        prompt_tokens=3 if parent else 0,
+        completion_tokens=4 if parent else 0,
+        cost_usd=0.5 if parent else 0.0,
+        span_count=1,
+    )
+    s = SpanRecord(
+        trace_id, span_id, parent, name, "llm" if parent else "internal", start_ms * 1000, ms
+    )
+    calls = [] if parent is None else [replace(_call(t), span_id=span_id, model="fast")]
+    return [t], [s], calls
+
+
+def test_two_halves_of_one_trace_become_one(store: SqlStore) -> None:
+    """A caller and the gateway it called over HTTP (traceparent) record one trace id."""
+    tid = "ab" * 16
+    caller = _half(tid, "rag-answer", 1_000, 50.0, "1" * 16, None)
+    gateway = _half(tid, "chat fast", 1_010, 20.0, "2" * 16, "1" * 16)
+    store.traces.record(*gateway)  # the inner half ends, and is written, first
+    store.traces.record(*caller)
+    store.traces.record(*caller)  # sent again: nothing changes
+    record, spans = store.traces.get(tid)
+    assert [(s.name, s.parent_id) for s in spans] == [("rag-answer", None), ("chat fast", "1" * 16)]
+    assert record.name == "rag-answer" and record.started_at == 1_000
+    assert record.duration_ms == 50.0 and record.span_count == 2
+    assert (record.prompt_tokens, record.completion_tokens, record.cost_usd) == (3, 4, 0.5)
+    assert record.model == "fast"
+    assert len(store.traces.calls(CallQuery())) == 1
+
+    # both halves in one batch (one process records both)
+    tid2 = "cd" * 16
+    a, b = (_half(tid2, *args) for args in (
+        ("chat fast", 1_000, 20.0, "2" * 16, "1" * 16), ("rag-answer", 1_000, 50.0, "1" * 16, None)
+    ))  # fmt: skip
+    store.traces.record(a[0] + b[0], a[1] + b[1], a[2] + b[2])
+    record, spans = store.traces.get(tid2)
+    assert record.name == "rag-answer" and record.span_count == 2 and record.cost_usd == 0.5
+    assert len(spans) == 2
+
+
+def test_delete_before_removes_old_traces_with_their_rows(store: SqlStore) -> None:
+    _record(store, [_trace(i) for i in range(6)])
+    assert store.traces.delete_before(1_003) == 3
+    assert [int(t.trace_id, 16) for t in store.traces.list(TraceQuery())] == [5, 4, 3]
+    assert {c.trace_id for c in store.traces.calls(CallQuery())} == {f"{i:032x}" for i in (3, 4, 5)}
+    with pytest.raises(NotFound):
+        store.traces.get(f"{1:032x}")
+    assert store.traces.delete_before(1_003) == 0
+    assert store.traces.delete_before(10**15) == 3

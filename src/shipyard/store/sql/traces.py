@@ -10,9 +10,10 @@ from __future__ import annotations
 import builtins
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, String, Table, delete, insert, select, update
 
 from shipyard.core.errors import InvalidInput, NotFound
 from shipyard.store.database import Database
@@ -42,25 +43,51 @@ class SqlTraces:
         spans: Sequence[SpanRecord],
         calls: Sequence[LLMCallRecord],
     ) -> None:
-        """Store finished traces with their spans and calls, all or nothing."""
+        """Store finished traces with their spans and calls, all or nothing.
+
+        A trace already stored is either the same batch sent again (its spans
+        are all there: nothing is written) or the other half of a trace that
+        crossed processes (a caller and the gateway it called, joined by
+        ``traceparent``): then its new spans and calls are added and the
+        trace row is merged (earliest root, summed totals).
+        """
         if not traces:
             return
         ids = [t.trace_id for t in traces]
 
         def work(conn: Connection) -> None:
             stored = _stored(conn, ids)
-            new_traces = [_trace_row(t) for t in traces if t.trace_id not in stored]
-            if not new_traces:
-                return
-            conn.execute(insert(_traces), new_traces)
+            new_traces: dict[str, TraceRecord] = {}
+            for t in traces:
+                if t.trace_id not in stored:  # both halves in one batch: one row
+                    seen = new_traces.get(t.trace_id)
+                    new_traces[t.trace_id] = t if seen is None else _combined(seen, t)
+            if new_traces:
+                conn.execute(insert(_traces), [_trace_row(t) for t in new_traces.values()])
             new_spans = [_span_row(s) for s in spans if s.trace_id not in stored]
+            new_calls = [_call_row(c) for c in calls if c.trace_id not in stored]
+            for t in traces:
+                if t.trace_id in stored:
+                    more_spans, more_calls = _merge(conn, t, spans, calls)
+                    new_spans += more_spans
+                    new_calls += more_calls
             if new_spans:
                 conn.execute(insert(_spans), new_spans)
-            new_calls = [_call_row(c) for c in calls if c.trace_id not in stored]
             if new_calls:
                 conn.execute(insert(llm_calls), new_calls)
 
         self.db.write(work)
+
+    def delete_before(self, before_ms: int) -> int:
+        """Delete traces started before ``before_ms`` with their spans and calls; how many."""
+
+        def work(conn: Connection) -> int:
+            old = select(_traces.c.trace_id).where(_traces.c.started_at < before_ms)
+            conn.execute(delete(_spans).where(_spans.c.trace_id.in_(old)))
+            conn.execute(delete(llm_calls).where(llm_calls.c.trace_id.in_(old)))
+            return conn.execute(delete(_traces).where(_traces.c.started_at < before_ms)).rowcount
+
+        return int(self.db.write(work))
 
     def list(self, query: TraceQuery) -> list[TraceRecord]:
         """The traces ``query`` selects, newest first."""
@@ -141,26 +168,98 @@ def _stored(conn: Connection, ids: Sequence[str]) -> set[str]:
     return out
 
 
+def _merge(
+    conn: Connection,
+    t: TraceRecord,
+    spans: Sequence[SpanRecord],
+    calls: Sequence[LLMCallRecord],
+) -> tuple[builtins.list[dict[str, Any]], builtins.list[dict[str, Any]]]:
+    """The rows of ``t`` not stored yet, with its stored trace row updated to cover both halves."""
+    have = set(conn.scalars(select(_spans.c.span_id).where(_spans.c.trace_id == t.trace_id)))
+    add = [s for s in spans if s.trace_id == t.trace_id and s.span_id not in have]
+    if not add:
+        return [], []  # the same trace sent again
+    added = {s.span_id for s in add}
+    more_calls = [c for c in calls if c.trace_id == t.trace_id and c.span_id in added]
+    old = _trace(conn.execute(select(_traces).where(_traces.c.trace_id == t.trace_id)).one())
+    half = replace(
+        t,
+        prompt_tokens=sum(c.prompt_tokens for c in more_calls),
+        completion_tokens=sum(c.completion_tokens for c in more_calls),
+        cost_usd=sum(c.cost_usd for c in more_calls),
+        cache_hit=any(c.cache for c in more_calls),
+        span_count=len(add),
+    )
+    values = _trace_row(_combined(old, half))
+    conn.execute(update(_traces).where(_traces.c.trace_id == t.trace_id).values(values))
+    return [_span_row(s) for s in add], [_call_row(c) for c in more_calls]
+
+
+def _combined(a: TraceRecord, b: TraceRecord) -> TraceRecord:
+    """Two halves of one trace as one: the earlier one's root and status, both halves' totals."""
+    # The outer half starts first; on the same millisecond it is the longer one.
+    first, second = sorted((a, b), key=lambda t: (t.started_at, -t.duration_ms))
+    end = max(a.started_at + a.duration_ms, b.started_at + b.duration_ms)
+    return replace(
+        first,
+        duration_ms=round(end - first.started_at, 3),
+        model=first.model or second.model,
+        key_id=first.key_id or second.key_id,
+        project=first.project or second.project,
+        prompt_tokens=a.prompt_tokens + b.prompt_tokens,
+        completion_tokens=a.completion_tokens + b.completion_tokens,
+        cost_usd=a.cost_usd + b.cost_usd,
+        cache_hit=a.cache_hit or b.cache_hit,
+        span_count=a.span_count + b.span_count,
+    )
+
+
 def _json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), default=str, ensure_ascii=False)
 
 
+def _fit(table: Table, row: dict[str, Any]) -> dict[str, Any]:
+    """Cut text to its column's length (PostgreSQL refuses longer values; SQLite keeps them).
+
+    Model names, projects and error types come from requests and have no limit
+    of their own; one over-long value must not lose the batch it is in. Ids are
+    left alone: a wrong id fails its own trace (the recorder retries the others).
+    """
+    for name, limit in _LIMITS[table.name]:
+        value = row.get(name)
+        if isinstance(value, str) and len(value) > limit:
+            row[name] = value[:limit]
+    return row
+
+
+def _limits(table: Table) -> builtins.list[tuple[str, int]]:
+    return [
+        (c.name, c.type.length)
+        for c in table.columns
+        if isinstance(c.type, String) and c.type.length and c.name not in _IDS
+    ]
+
+
+_IDS = {"trace_id", "span_id", "parent_id"}
+_LIMITS = {t.name: _limits(t) for t in (_traces, _spans, llm_calls)}
+
+
 def _trace_row(t: TraceRecord) -> dict[str, Any]:
-    return {
+    row = {
         **t.to_dict(),
-        "name": t.name[:255],
         "duration_ms": float(t.duration_ms),
         "cost_usd": float(t.cost_usd),
         "cache_hit": bool(t.cache_hit),
     }
+    return _fit(_traces, row)
 
 
 def _span_row(s: SpanRecord) -> dict[str, Any]:
-    return {
+    row = {
         "trace_id": s.trace_id,
         "span_id": s.span_id,
         "parent_id": s.parent_id,
-        "name": s.name[:255],
+        "name": s.name,
         "kind": s.kind,
         "start_us": s.start_us,
         "duration_ms": float(s.duration_ms),
@@ -169,12 +268,13 @@ def _span_row(s: SpanRecord) -> dict[str, Any]:
         "attributes": _json(s.attributes) if s.attributes else "{}",
         "events": _json(s.events) if s.events else "[]",
     }
+    return _fit(_spans, row)
 
 
 def _call_row(c: LLMCallRecord) -> dict[str, Any]:
     row = c.to_dict()
     row.pop("id")
-    return row
+    return _fit(llm_calls, row)
 
 
 def _trace(row: Any) -> TraceRecord:
