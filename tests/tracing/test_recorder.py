@@ -12,7 +12,13 @@ from typing import Any
 import pytest
 
 from shipyard.core.errors import StoreError
-from shipyard.store.trace_records import CallQuery, LLMCallRecord, SpanRecord, TraceRecord
+from shipyard.store.trace_records import (
+    CallQuery,
+    LLMCallRecord,
+    SpanRecord,
+    TraceQuery,
+    TraceRecord,
+)
 from shipyard.tracing import flush_traces, genai, span, trace
 from shipyard.tracing import recorder as recorder_module
 from shipyard.tracing.recorder import TraceRecorder
@@ -270,3 +276,61 @@ def test_a_script_that_exits_without_flushing_still_stores_its_traces() -> None:
     )
     trace_id = done.stdout.strip()
     assert current_workspace().store.traces.get(trace_id)[0].name == "short-script"
+
+
+def test_one_bad_trace_does_not_lose_its_batch_on_postgres(
+    postgres_url: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shipyard.core.settings import Settings
+
+    ws = Workspace.open(Settings.load(home=str(tmp_path / "pg"), db=postgres_url))
+    rec = TraceRecorder(batch_size=100, interval_s=0.5, workspace=lambda: ws)
+    monkeypatch.setattr(recorder_module, "_recorder", rec)
+    try:
+        ids = []
+        for i in range(5):
+            with _llm(
+                "chat fast", **{genai.REQUEST_MODEL: "fast", genai.USAGE_INPUT_TOKENS: i}
+            ) as s:
+                ids.append(s.trace_id)
+        long_model = "echo/" + "x" * 300  # a request's model name has no length limit
+        with _llm(f"chat {long_model}", **{genai.REQUEST_MODEL: long_model}) as s:
+            ids.append(s.trace_id)
+        with trace("a trace the database refuses") as bad:
+            bad.state.trace_id = "z" * 40  # longer than traces.trace_id: PostgreSQL says no
+        assert flush_traces(10)
+        assert rec.written == 6 and rec.dropped == 1  # one batch, retried trace by trace
+        stored = {t.trace_id: t for t in ws.store.traces.list(TraceQuery())}
+        assert set(stored) == set(ids)
+        assert stored[ids[-1]].model == long_model[:255]
+    finally:
+        rec.close(5)
+        ws.close()
+
+
+def test_the_settings_of_a_trace_are_read_once_while_nothing_changes(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shipyard.core.settings import Settings
+
+    loads: list[int] = []
+    real = Settings.load.__func__  # type: ignore[attr-defined]
+
+    def counting_load(cls: type[Settings], *args: Any, **kwargs: Any) -> Settings:
+        loads.append(1)
+        return real(cls, *args, **kwargs)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(Settings, "load", classmethod(counting_load))
+    monkeypatch.setattr(recorder_module, "_settings_cache", None)
+    first = recorder_module._settings_now()
+    for _ in range(50):
+        assert recorder_module._settings_now() == first
+    assert len(loads) == 1
+    monkeypatch.setenv("SHIPYARD_HOME", str(tmp_path / "other"))
+    assert recorder_module._settings_now() != first
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "shipyard.toml").write_text('home = "elsewhere"\n')
+    assert recorder_module._settings_now() == Settings.load()
+    monkeypatch.delenv("SHIPYARD_HOME")
+    assert recorder_module._settings_now().home == tmp_path / "elsewhere"  # type: ignore[union-attr]
+    assert len(loads) == 5  # once per state of the environment (4), and the direct load

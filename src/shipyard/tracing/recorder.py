@@ -8,7 +8,8 @@ the OTLP exporter when one is configured.
 
 When the store is slow or down the queue fills; then the oldest trace is
 dropped so the newest are kept, with a warning in the log (at most one every
-ten seconds). A failed write is logged and its traces dropped. Nothing here
+ten seconds). A failed batch is written again trace by trace, so one trace
+the store refuses is the only one logged and dropped. Nothing here
 raises into a request. ``flush_traces`` waits until everything queued so far
 is written: tests, the CLI and servers call it before they stop (and it runs
 at interpreter exit).
@@ -181,26 +182,38 @@ class TraceRecorder:
             if endpoint:
                 exports.setdefault(endpoint, []).append(rows)
         for ws, rows_list in groups.values():
-            try:
-                ws.store.traces.record(
-                    [r[0] for r in rows_list],
-                    [s for r in rows_list for s in r[1]],
-                    [c for r in rows_list for c in r[2]],
-                )
-            except Exception as exc:  # the store is down or refused: log, keep serving
-                self.dropped += len(rows_list)
-                self._warn(
-                    "store",
-                    f"cannot write {len(rows_list)} trace(s) to {ws.location}, dropped: "
-                    f"{_first_line(exc)}",
-                )
-            else:
-                self.written += len(rows_list)
+            self._store(ws, rows_list)
         for endpoint, rows_list in exports.items():
             try:
                 self._exporter(endpoint).export([s for r in rows_list for s in r[1]])
             except Exception as exc:
                 self._warn("otlp", f"cannot export traces to {endpoint}: {_first_line(exc)}")
+
+    def _store(self, ws: Workspace, rows_list: list[Rows]) -> None:
+        """Write a batch in one transaction; if it fails, trace by trace, so one bad trace
+        (a value the database refuses) cannot take the others with it."""
+        try:
+            _record(ws, rows_list)
+        except Exception as exc:
+            if len(rows_list) == 1:
+                self._dropped(ws, rows_list, exc)
+                return
+            for rows in rows_list:
+                try:
+                    _record(ws, [rows])
+                except Exception as one_exc:  # the store is down or refused: log, keep serving
+                    self._dropped(ws, [rows], one_exc)
+                else:
+                    self.written += 1
+        else:
+            self.written += len(rows_list)
+
+    def _dropped(self, ws: Workspace, rows_list: list[Rows], exc: Exception) -> None:
+        self.dropped += len(rows_list)
+        self._warn(
+            "store",
+            f"cannot write {len(rows_list)} trace(s) to {ws.location}, dropped: {_first_line(exc)}",
+        )
 
     def _workspace(self, settings: Settings | None, opened: dict[Settings, Workspace]) -> Workspace:
         """The workspace the settings of the trace's time name (those of now, nearly always)."""
@@ -230,13 +243,46 @@ class TraceRecorder:
             log.warning(message)
 
 
+def _record(ws: Workspace, rows_list: Sequence[Rows]) -> None:
+    ws.store.traces.record(
+        [r[0] for r in rows_list],
+        [s for r in rows_list for s in r[1]],
+        [c for r in rows_list for c in r[2]],
+    )
+
+
+_SETTINGS_ENV = ("SHIPYARD_HOME", "SHIPYARD_DB", "SHIPYARD_BLOBS", "SHIPYARD_URI", "SHIPYARD_TOKEN")
+_settings_cache: tuple[tuple[object, ...], Settings | None] | None = None
+
+
 def _settings_now() -> Settings | None:
+    """The settings in force now, cheaply: read again only when what they come from changed.
+
+    ``Settings.load`` parses ``shipyard.toml``; ending a trace runs on the request
+    thread, so the result is kept until a ``SHIPYARD_*`` variable, the working
+    directory or the file's modification time changes.
+    """
+    global _settings_cache
+    try:
+        cwd = os.getcwd()
+    except OSError:
+        cwd = ""
+    try:
+        toml: object = os.stat(os.path.join(cwd, "shipyard.toml")).st_mtime_ns
+    except OSError:
+        toml = None
+    key = (cwd, toml, *(os.environ.get(name) for name in _SETTINGS_ENV))
+    cached = _settings_cache
+    if cached is not None and cached[0] == key:
+        return cached[1]
     from shipyard.core.settings import Settings
 
     try:
-        return Settings.load()
+        settings: Settings | None = Settings.load()
     except Exception:  # unreadable shipyard.toml: the writer reports it when it resolves again
-        return None
+        settings = None
+    _settings_cache = (key, settings)
+    return settings
 
 
 def _first_line(exc: BaseException) -> str:
