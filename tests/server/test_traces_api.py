@@ -152,3 +152,72 @@ def test_a_remote_workspace_records_traces_on_the_server(live_server, monkeypatc
     assert [(c.model, c.prompt_tokens, c.completion_tokens) for c in calls] == [("fast", 7, 2)]
     with pytest.raises(sy.NotFound):
         remote.get("0" * 32)
+
+
+@pytest.mark.parametrize(
+    ("part", "field", "value", "expected"),
+    [
+        ("traces", "started_at", "abc", "'started_at' must be an integer, got \"abc\""),
+        ("traces", "duration_ms", "12", "'duration_ms' must be a number"),
+        ("traces", "cache_hit", "yes", "'cache_hit' must be true or false"),
+        ("traces", "prompt_tokens", True, "'prompt_tokens' must be an integer"),
+        ("traces", "name", None, "'name' must be a string, got null"),
+        ("traces", "model", 5, "'model' must be a string or null"),
+        ("traces", "trace_id", "f" * 40, "'trace_id' has at most 32 characters"),
+        ("spans", "attributes", [], "'attributes' must be a JSON object"),
+        ("spans", "start_us", 1.5, "'start_us' must be an integer"),
+        ("calls", "latency_ms", {}, "'latency_ms' must be a number"),
+        ("calls", "stream", 1, "'stream' must be true or false"),
+    ],
+)
+def test_fields_of_the_wrong_type_are_refused(
+    client: TestClient, part: str, field: str, value: object, expected: str
+) -> None:
+    body = _body("3" * 32)
+    body[part][0][field] = value
+    r = client.post("/api/v1/traces", json=body)
+    assert r.status_code == 400, r.text
+    assert expected in r.json()["error"]["message"]
+    assert client.get("/api/v1/traces").json()["traces"] == []  # nothing of the batch stored
+
+
+def test_prune_deletes_old_traces(client: TestClient) -> None:
+    for i, started in enumerate((1_000, 2_000, 3_000)):
+        body = _body(f"{i + 1}" * 32)
+        body["traces"][0]["started_at"] = started
+        assert client.post("/api/v1/traces", json=body).status_code == 204
+    r = client.post("/api/v1/traces/prune", json={"before": 2_500})
+    assert r.status_code == 200, r.text
+    assert r.json() == {"deleted": 2}
+    assert [t["trace_id"] for t in client.get("/api/v1/traces").json()["traces"]] == ["3" * 32]
+    assert client.get("/api/v1/llm-calls").json()["calls"][0]["trace_id"] == "3" * 32
+    r = client.post("/api/v1/traces/prune", json={"before": "yesterday"})
+    assert r.status_code == 400 and "epoch milliseconds" in r.json()["error"]["message"]
+
+
+def test_prune_needs_the_server_token(tmp_path: Path) -> None:
+    ws = Workspace.open(Settings.load(home=str(tmp_path / "secured")))
+    try:
+        with TestClient(create_app(ws, token="s3cret")) as c:
+            r = c.post("/api/v1/traces/prune", json={"before": 10**15})
+            assert r.status_code == 401, r.text
+            r = c.post(
+                "/api/v1/traces/prune",
+                json={"before": 10**15},
+                headers={"Authorization": "Bearer s3cret"},
+            )
+            assert r.status_code == 200 and r.json() == {"deleted": 0}
+    finally:
+        ws.close()
+
+
+def test_a_remote_workspace_prunes_on_the_server(live_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("SHIPYARD_URI", live_server.url)
+    with sy.trace("old") as old:
+        pass
+    assert flush_traces(10)
+    remote = current_workspace().store.traces
+    assert remote.delete_before(old.start_us // 1000) == 0
+    assert remote.delete_before(old.start_us // 1000 + 1) == 1
+    with pytest.raises(sy.NotFound):
+        live_server.workspace.store.traces.get(old.trace_id)

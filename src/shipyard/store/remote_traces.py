@@ -41,6 +41,10 @@ class RemoteTraces:
         }
         self.api.request("POST", "/api/v1/traces", json=body)
 
+    def delete_before(self, before_ms: int) -> int:
+        out = self.api.request("POST", "/api/v1/traces/prune", json={"before": before_ms})
+        return int(out["deleted"])
+
     def list(self, query: TraceQuery) -> builtins.list[TraceRecord]:
         out = self.api.request("GET", "/api/v1/traces", params=_params(query.__dict__))
         return [TraceRecord.from_dict(t) for t in out["traces"]]

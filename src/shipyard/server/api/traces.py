@@ -7,6 +7,8 @@ pages read them back with the same filters as the SQL store.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
@@ -33,10 +35,63 @@ _MAX_SPANS = 200_000
 def _parse(build: Callable[[dict[str, Any]], T], body: object, what: str) -> T:
     if not isinstance(body, dict):
         raise InvalidInput(f"each {what} must be a JSON object")
+    _check_types(body, what)
     try:
         return build(body)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InvalidInput(f"not a valid {what}: {type(exc).__name__}: {exc}") from None
+
+
+_KINDS: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "int": (int,),
+    "float": (int, float),
+    "bool": (bool,),
+    "dict": (dict,),
+    "list": (list,),
+}
+_NAMES = {"str": "a string", "int": "an integer", "float": "a number", "bool": "true or false",
+          "dict": "a JSON object", "list": "a JSON list"}  # fmt: skip
+
+
+def _check_types(body: dict[str, Any], what: str) -> None:
+    """Each known field has its record's type (SQLite would store ``"abc"`` as a time)."""
+    fields = _FIELDS[what]
+    for name, value in body.items():
+        if name not in fields:
+            continue
+        kind, optional = fields[name]
+        if value is None and optional:
+            continue
+        ok = isinstance(value, _KINDS[kind]) and (kind == "bool" or not isinstance(value, bool))
+        if not ok:
+            raise InvalidInput(
+                f"not a valid {what}: {name!r} must be {_NAMES[kind]}"
+                f"{' or null' if optional else ''}, got {json.dumps(value)[:80]}"
+            )
+        if name in _ID_SIZES and len(value) > _ID_SIZES[name]:
+            raise InvalidInput(
+                f"not a valid {what}: {name!r} has at most {_ID_SIZES[name]} characters "
+                "(W3C trace context sizes: 32 hex digits for traces, 16 for spans)"
+            )
+
+
+def _fields(cls: Any) -> dict[str, tuple[str, bool]]:
+    """Field name → (base type name, may be null), from a record's annotations."""
+    out: dict[str, tuple[str, bool]] = {}
+    for f in dataclasses.fields(cls):
+        text = str(f.type)
+        optional = "None" in text
+        out[f.name] = (text.partition("|")[0].partition("[")[0].strip(), optional)
+    return out
+
+
+_ID_SIZES = {"trace_id": 32, "span_id": 16, "parent_id": 16}
+_FIELDS = {
+    "trace": _fields(TraceRecord),
+    "span": _fields(SpanRecord),
+    "LLM call": _fields(LLMCallRecord),
+}
 
 
 def _items(body: dict[str, Any], key: str, most: int) -> list[Any]:
@@ -56,6 +111,17 @@ def record_traces(body: JsonBody, ws: Workspace = Depends(workspace)) -> Respons
     ]
     ws.store.traces.record(traces, spans, calls)
     return Response(status_code=204)
+
+
+@router.post("/traces/prune")
+def prune_traces(body: JsonBody, ws: Workspace = Depends(workspace)) -> dict[str, int]:
+    """Delete traces started before ``before`` (epoch ms), with their spans and calls."""
+    before = body.get("before")
+    if not isinstance(before, int) or isinstance(before, bool):
+        raise InvalidInput(
+            f"'before' must be epoch milliseconds (an integer), got {json.dumps(before)[:80]}"
+        )
+    return {"deleted": ws.store.traces.delete_before(before)}
 
 
 @router.get("/traces")
