@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
+from dataclasses import replace
 
 import pytest
 
 import shipyard as sy
 from shipyard.cli.main import main
+from shipyard.store.trace_records import TraceQuery
 from shipyard.tracing import flush_traces, genai, span
 
 
@@ -125,3 +128,31 @@ def test_unknown_trace_is_one_line_exit_2(capsys: pytest.CaptureFixture[str]) ->
     assert "no trace" in err and "shipyard traces list" in err
     assert main(["traces", "list", "--limit", "0"]) == 2
     assert "limit must be between 1 and 1000" in capsys.readouterr().err
+
+
+def test_prune_deletes_traces_older_than_a_duration(
+    traces: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from shipyard.workspace import current_workspace
+
+    store = current_workspace().store.traces
+    record, spans = store.get(traces["rag"])
+    store.record(
+        [replace(record, trace_id="e" * 32, started_at=record.started_at - 40 * 86_400_000)],
+        [replace(s, trace_id="e" * 32) for s in spans],
+        [],
+    )
+    capsys.readouterr()
+    assert main(["traces", "prune", "--older-than", "30d", "--yes"]) == 0
+    assert "deleted 1 trace(s) started before" in capsys.readouterr().out
+    assert {t.trace_id for t in store.list(TraceQuery())} == set(traces.values())
+    assert main(["traces", "prune", "--older-than", "0s", "--yes"]) == 2
+    assert "a duration looks like 30d" in capsys.readouterr().err
+
+
+def test_prune_asks_first(traces: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from shipyard.workspace import current_workspace
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))
+    assert main(["traces", "prune", "--older-than", "1s"]) != 0
+    assert len(current_workspace().store.traces.list(TraceQuery())) == 2

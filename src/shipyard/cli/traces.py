@@ -134,6 +134,25 @@ def show(
     output.out.print(span_tree(spans))
 
 
+@app.command("prune")
+def prune(
+    older_than: str = typer.Option(
+        ..., "--older-than", help="Delete traces started longer ago than this: 30d, 12h, 2w..."
+    ),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """Delete old traces with their spans and LLM calls (usage reports lose them too)."""
+    from shipyard.core.clock import now_ms
+    from shipyard.llm.keys import parse_duration
+    from shipyard.workspace import current_workspace
+
+    before = now_ms() - int(parse_duration(older_than) * 1000)
+    if not yes:
+        typer.confirm(f"Delete every trace started before {output.when(before)}?", abort=True)
+    deleted = current_workspace().store.traces.delete_before(before)
+    output.out.print(f"deleted {deleted} trace(s) started before {output.when(before)}")
+
+
 def span_tree(spans: list[SpanRecord]) -> Any:
     """A rich ``Tree`` of spans under their parents, each with offset, duration and details."""
     from rich.tree import Tree
