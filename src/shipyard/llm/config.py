@@ -14,7 +14,7 @@ A complete file::
              api_key_env: OPENAI_API_KEY, weight: 3, timeout_s: 10}
           - {provider: local, model: gemma-3-270m}
     routing: {retries: 2, backoff_s: 0.1, backoff_max_s: 2, timeout_s: 60,
-              breaker_failures: 5, breaker_cooldown_s: 30}
+              breaker_failures: 5, breaker_cooldown_s: 30, allow_direct_models: true}
     cache: {exact: true, semantic: true, threshold: 0.95, ttl_s: 3600, scope: project,
             embedder: local/all-minilm-l6-v2}
     auth: {require_key: true}
@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from shipyard.core.errors import InvalidInput
+from shipyard.core.errors import InvalidInput, NotFound
 from shipyard.llm.prices import Price, PriceTable
 from shipyard.llm.providers.base import (
     DEFAULT_EMBEDDING_MODEL,
@@ -82,6 +82,13 @@ def _number(value: object, where: str, *, minimum: float = 0.0) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
         raise InvalidInput(f"{where} must be a number >= {minimum:g}, got {value!r}")
     return float(value)
+
+
+def _flag(value: object, where: str) -> bool:
+    """A YAML boolean; a string such as "false" would otherwise read as true."""
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{where} must be true or false, got {value!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -177,6 +184,9 @@ class RoutingConfig:
     """Consecutive failures that open a target's circuit breaker."""
     breaker_cooldown_s: float = 30.0
     """How long an open breaker keeps requests away from the target before one probe."""
+    allow_direct_models: bool = True
+    """Whether callers may name any ``provider/model`` besides the aliases (zero-config use).
+    False: only the aliases (and ``default_model``) answer; any other name is a 404."""
 
 
 @dataclass(frozen=True)
@@ -233,9 +243,28 @@ class GatewayConfig:
             return found
         return ModelRoute.direct(name)
 
+    def allows(self, model: str | None) -> bool:
+        """Whether callers may ask for ``model``: any name, or only the aliases and the default
+        model when ``routing.allow_direct_models`` is false."""
+        if self.routing.allow_direct_models or model is None:
+            return True
+        return model in self.models or model == self.default_model
+
+    def check_model(self, model: str | None) -> None:
+        """``NotFound`` naming the aliases when callers may not ask for ``model``."""
+        if not self.allows(model):
+            shown = ", ".join(self.model_names()) or "none"
+            raise NotFound(
+                f"the model {model!r} is not an alias of this gateway and direct 'provider/model' "
+                f"names are off (routing.allow_direct_models: false); use one of: {shown}"
+            )
+
     def model_names(self) -> list[str]:
-        """What ``/v1/models`` lists: the aliases, then every target they use."""
+        """What ``/v1/models`` lists: the aliases, then every target they use (only the aliases
+        and the default model when ``routing.allow_direct_models`` is false)."""
         names = list(self.models)
+        if not self.routing.allow_direct_models:
+            return names if self.default_model in names else [*names, self.default_model]
         for route in self.models.values():
             names.extend(t.name for t in route.targets if t.name not in names)
         if self.default_model not in names:
@@ -325,6 +354,9 @@ class GatewayConfig:
             ),
             breaker_cooldown_s=_number(
                 r.get("breaker_cooldown_s", 30.0), "routing.breaker_cooldown_s"
+            ),
+            allow_direct_models=_flag(
+                r.get("allow_direct_models", True), "routing.allow_direct_models"
             ),
         )
         c = _fields(d.get("cache"), set(CacheConfig.__dataclass_fields__), "cache")

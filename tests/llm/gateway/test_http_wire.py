@@ -153,6 +153,25 @@ def test_a_body_over_the_limit_is_413_with_or_without_content_length(
     assert ok.status_code == 200, ok.text
 
 
+def test_with_direct_models_off_only_aliases_answer(
+    start_gateway: Any, echo_config: dict[str, Any]
+) -> None:
+    url = start_gateway({**echo_config, "routing": {"retries": 0, "allow_direct_models": False}})
+    assert httpx.post(f"{url}/v1/chat/completions", json=CHAT).status_code == 200
+    for model in ("echo/anything", "echo/fast-1"):  # a configured target's name is not an alias
+        r = httpx.post(f"{url}/v1/chat/completions", json={**CHAT, "model": model})
+        assert r.status_code == 404, r.text
+        error = r.json()["error"]
+        assert error["code"] == "model_not_found" and error["param"] == "model"
+        assert "allow_direct_models" in error["message"] and "fast, embedder" in error["message"]
+    listed = [m["id"] for m in httpx.get(f"{url}/v1/models").json()["data"]]
+    assert listed == ["fast", "embedder"]
+    assert httpx.get(f"{url}/v1/models/echo/fast-1").status_code == 404
+    open_url = start_gateway(echo_config)  # the default: any provider/model name works
+    r = httpx.post(f"{open_url}/v1/chat/completions", json={**CHAT, "model": "echo/anything"})
+    assert r.status_code == 200, r.text
+
+
 def test_no_cache_skips_the_cache(start_gateway: Any, echo_config: dict[str, Any]) -> None:
     url = start_gateway({**echo_config, "cache": {"exact": True}})
     post = f"{url}/v1/chat/completions"

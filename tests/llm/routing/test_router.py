@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from shipyard.core.errors import InvalidInput, ProviderError
+from shipyard.core.errors import InvalidInput, NotFound, ProviderError
+from shipyard.llm.providers.base import DEFAULT_MODEL
 from shipyard.llm.routing import CircuitOpen
 from shipyard.llm.types import LLMRequest, LLMResponse, Usage
 
@@ -290,3 +291,50 @@ def test_a_direct_provider_model_name_is_its_own_route(
     h = harness(config(A), {"openai/gpt-4o-mini": direct})
     response = h.chat(model="openai/gpt-4o-mini")
     assert response.model == "openai/gpt-4o-mini" and direct.calls[0]["model"] == "gpt-4o-mini"
+
+
+def test_direct_model_names_keep_a_bounded_number_of_breakers(
+    harness: Any, scripted: Any, config: Any
+) -> None:
+    """Each distinct name a client sends used to add a breaker for the life of the process."""
+    h = harness(config(A), {"openai/a": scripted(), "echo": scripted()})
+    h.breakers.max_direct = 50
+    h.chat()  # the configured target's breaker
+    for i in range(200):
+        h.chat(model=f"echo/model-{i}")
+    states = h.router.breaker_states()
+    assert len(states) == 51
+    assert "openai/a" in states  # a configured target's breaker is never dropped
+    assert "echo/model-199" in states and "echo/model-0" not in states
+
+
+def test_a_recently_used_direct_breaker_is_kept_and_an_open_one_stays_open(
+    harness: Any, scripted: Any, config: Any, fail: Any
+) -> None:
+    h = harness(config(A, retries=0, breaker_failures=1), {"echo": scripted([fail(503)])})
+    h.breakers.max_direct = 3
+    with pytest.raises(ProviderError):
+        h.chat(model="echo/broken")
+    for i in range(5):
+        with pytest.raises(CircuitOpen):  # still open: in use, so never the least recent
+            h.chat(model="echo/broken")
+        h.chat(model=f"echo/other-{i}")
+    assert h.router.breaker_states()["echo/broken"].state == "open"
+
+
+def test_direct_names_can_be_switched_off(harness: Any, scripted: Any, config: Any) -> None:
+    cfg = config(A, allow_direct_models=False)
+    direct = scripted()
+    h = harness(cfg, {"openai/a": scripted(answer="alias"), "openai/gpt-4o-mini": direct})
+    assert h.chat().text == "alias"
+    with pytest.raises(NotFound, match=r"allow_direct_models: false\); use one of: fast") as err:
+        h.chat(model="openai/gpt-4o-mini")
+    assert err.value.status == 404 and direct.calls == []
+    assert h.router.breaker_states().keys() == {"openai/a"}
+    assert cfg.model_names() == ["fast", DEFAULT_MODEL]
+    assert config(A).routing.allow_direct_models  # on by default: zero-config use
+
+
+def test_allow_direct_models_must_be_a_boolean(config: Any) -> None:
+    with pytest.raises(InvalidInput, match=r"routing\.allow_direct_models must be true or false"):
+        config(A, allow_direct_models="false")

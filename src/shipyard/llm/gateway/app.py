@@ -101,7 +101,7 @@ class Gateway:
         if isinstance(names, Response):
             return names
         if name not in names:
-            return _error(ModelNotFound(name, names))
+            return _error(ModelNotFound(name, names, direct=self._direct))
         return _json(200, wire.models_body([name], self.created)["data"][0])
 
     async def health(self, _request: Request) -> Response:
@@ -157,7 +157,7 @@ class Gateway:
         except (InvalidInput, NotFound) as exc:
             model = None if parsed is None or isinstance(exc, WireError) else parsed.model
             if model is not None and not self._known(model):
-                return _error(ModelNotFound(model, self.config.model_names()))
+                return _error(ModelNotFound(model, self.config.model_names(), direct=self._direct))
             return _error(exc)
         except Exception as exc:
             return _error(exc)
@@ -185,6 +185,10 @@ class Gateway:
         headers = _shipyard_headers(stream.model, stream.cache, stream.trace_id)
         return SSEResponse(stream, frames, headers, self.pool)
 
+    @property
+    def _direct(self) -> bool:
+        return self.config.routing.allow_direct_models
+
     def open_key(self, credential: str) -> bool:
         """Whether to hand ``credential`` to the auth stage.
 
@@ -195,6 +199,8 @@ class Gateway:
         return self.config.auth.require_key or credential.startswith(SECRET_PREFIX)
 
     def _known(self, model: str) -> bool:
+        if not self.config.allows(model):
+            return False
         if model in self.config.models:
             return True
         try:

@@ -48,11 +48,17 @@ class ModelNotFound(ShipyardError):
     status = 404
     headline = "Model not found"
 
-    def __init__(self, model: str, known: list[str]) -> None:
+    def __init__(self, model: str, known: list[str], *, direct: bool = True) -> None:
+        """``direct``: whether the gateway takes ``provider/model`` names besides its aliases."""
         shown = ", ".join(known[:20]) + (", ..." if len(known) > 20 else "")
+        how = (
+            "use an alias of its config or 'provider/model'"
+            if direct
+            else "use an alias of its config (routing.allow_direct_models is false)"
+        )
         super().__init__(
-            f"the model {model!r} does not exist on this gateway; use an alias of its config "
-            f"or 'provider/model' (GET /v1/models lists: {shown})"
+            f"the model {model!r} does not exist on this gateway; {how} "
+            f"(GET /v1/models lists: {shown})"
         )
         self.model = model
 

@@ -8,12 +8,16 @@ opens it again for another cooldown. Concurrent requests that find the probe
 already taken treat the target as open.
 
 State lives per process (``BREAKERS``), keyed by target name and base URL, so
-the Python API and the gateway in one process share what they learnt.
+the Python API and the gateway in one process share what they learnt. The
+breakers of *direct* targets (a ``provider/model`` name a caller sent, not a
+configured one) are kept for the ``MAX_DIRECT`` most recently used names only:
+each distinct name a client sends would otherwise add one for good.
 """
 
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from threading import Lock
@@ -24,6 +28,9 @@ from shipyard.core.clock import now_ms
 BreakerStateName = Literal["closed", "open", "half-open"]
 Clock = Callable[[], float]
 """Monotonic seconds; injected in tests to move time without sleeping."""
+MAX_DIRECT = 1000
+"""Breakers of direct (unconfigured) targets kept per process, least recently used dropped."""
+Key = tuple[str, str | None]
 
 
 @dataclass(frozen=True)
@@ -156,18 +163,31 @@ class CircuitBreaker:
 class Breakers:
     """The breakers of one process (or of one test), created on first use."""
 
-    def __init__(self, clock: Clock = time.monotonic) -> None:
+    def __init__(self, clock: Clock = time.monotonic, *, max_direct: int = MAX_DIRECT) -> None:
         self.clock = clock
+        self.max_direct = max_direct
         self._lock = Lock()
-        self._breakers: dict[tuple[str, str | None], CircuitBreaker] = {}
+        self._breakers: dict[Key, CircuitBreaker] = {}
+        self._direct: OrderedDict[Key, None] = OrderedDict()
+        """The keys of direct targets' breakers, least recently used first; the others stay."""
 
     def get(
-        self, target: str, base_url: str | None, *, failures: int, cooldown_s: float
+        self,
+        target: str,
+        base_url: str | None,
+        *,
+        failures: int,
+        cooldown_s: float,
+        direct: bool = False,
     ) -> CircuitBreaker:
-        """The breaker of ``target`` at ``base_url``; thresholds apply when it is first made."""
+        """The breaker of ``target`` at ``base_url``; thresholds apply when it is first made.
+
+        ``direct``: a name a caller sent rather than a configured target; its
+        breaker may be dropped when more than ``max_direct`` such names are seen.
+        """
         key = (target, base_url)
         found = self._breakers.get(key)
-        if found is not None:
+        if found is not None and key not in self._direct:  # a configured target's: kept
             return found
         with self._lock:
             found = self._breakers.get(key)
@@ -176,6 +196,16 @@ class Breakers:
                     failures, cooldown_s, clock=self.clock, target=target, base_url=base_url
                 )
                 self._breakers[key] = found
+                if direct:
+                    self._direct[key] = None
+                    while len(self._direct) > self.max_direct:
+                        oldest, _ = self._direct.popitem(last=False)
+                        del self._breakers[oldest]
+            elif direct:
+                if key in self._direct:
+                    self._direct.move_to_end(key)
+            else:
+                self._direct.pop(key, None)  # now configured as well: kept from now on
             return found
 
     def snapshot(self) -> dict[str, BreakerSnapshot]:
@@ -189,6 +219,7 @@ class Breakers:
     def reset(self) -> None:
         with self._lock:
             self._breakers.clear()
+            self._direct.clear()
 
 
 BREAKERS = Breakers()

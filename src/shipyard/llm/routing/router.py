@@ -87,6 +87,7 @@ class Router:
         """Answer ``request`` from its route; ``attributes`` receives the routing outcome."""
         attrs = attributes if attributes is not None else {}
         started = time.perf_counter()
+        self.config.check_model(request.model)
         route = self.config.route_for(request.model)
         if request.stream:
             (first, rest), target, tries = self._run(route, request, open_stream, attrs)
@@ -126,6 +127,7 @@ class Router:
             target.base_url,
             failures=r.breaker_failures,
             cooldown_s=r.breaker_cooldown_s,
+            direct=id(target) not in self._configured,
         )
 
     def _provider(self, target: TargetConfig, request: LLMRequest) -> Provider:
