@@ -7,6 +7,7 @@ import contextvars
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
@@ -208,3 +209,47 @@ def test_no_tracing_turns_recording_off_inside_the_block() -> None:
     names = [t.name for t in current_workspace().store.traces.list(TraceQuery())]
     assert names == ["shown"]
     assert hidden.trace_id != shown.trace_id
+
+
+class _SlowAttributes(dict[str, Any]):
+    """Attributes that hold the span's construction until told: a thread switch, made certain."""
+
+    def __init__(self) -> None:
+        super().__init__(a=1)
+        self.inside = threading.Event()
+        self.proceed = threading.Event()
+
+    def items(self):  # type: ignore[no-untyped-def, override]
+        self.inside.set()
+        assert self.proceed.wait(10)
+        return super().items()
+
+
+def test_a_span_started_in_another_thread_as_its_trace_ends_is_never_lost() -> None:
+    """The child either joins the trace before it is recorded, or starts a trace of its own.
+
+    The child thread is held while its span is being built; the parent ends
+    meanwhile. Joining must have been decided (and counted) before, under the
+    trace's lock, so the trace waits for the child instead of being recorded
+    without it.
+    """
+    parent = start_span("parent")
+    attributes = _SlowAttributes()
+    children: list[Any] = []
+
+    def child() -> None:
+        c = start_span("child", parent=parent, attributes=attributes)
+        c.end()
+        children.append(c)
+
+    t = threading.Thread(target=child)
+    t.start()
+    assert attributes.inside.wait(10)
+    parent.end()
+    attributes.proceed.set()
+    t.join(10)
+    [c] = children
+    assert c.trace_id == parent.trace_id and c.parent_id == parent.span_id
+    assert c in c.state.spans, "the child attached to a trace already recorded"
+    record, spans = stored(parent.trace_id)
+    assert set(spans) == {"parent", "child"} and record.span_count == 2

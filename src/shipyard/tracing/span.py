@@ -36,6 +36,8 @@ os.register_at_fork(after_in_child=_rng.seed)  # a forked worker must not repeat
 
 _CURRENT: ContextVar[Span | None] = ContextVar("shipyard_span", default=None)
 _SUPPRESSED: ContextVar[bool] = ContextVar("shipyard_tracing_off", default=False)
+_REMOTE: ContextVar[tuple[str, str] | None] = ContextVar("shipyard_remote_parent", default=None)
+"""A caller's (trace id, span id) from a ``traceparent`` header: new roots join that trace."""
 
 
 def new_trace_id() -> str:
@@ -76,9 +78,13 @@ class TraceState:
         """With no workspace: the settings in force when the trace ended, which name its store."""
         self._lock = threading.Lock()
 
-    def _opened(self) -> None:
+    def _join(self) -> bool:
+        """Count one more open span, unless the trace already ended (then it goes nowhere)."""
         with self._lock:
+            if self.done:
+                return False
             self.open += 1
+            return True
 
     def _closed(self, span: Span) -> bool:
         """Add the ended ``span``; True when it was the trace's last open span."""
@@ -118,7 +124,9 @@ class Span:
         state: TraceState,
         parent_id: str | None,
         attributes: Mapping[str, Any] | None = None,
+        joined: bool = False,
     ) -> None:
+        """``joined``: the caller already counted this span in ``state`` (``TraceState._join``)."""
         self.name = name
         self.kind = kind
         self.state = state
@@ -133,7 +141,9 @@ class Span:
         self.duration_ms: float | None = None
         self.start_us = time.time_ns() // 1000
         self._t0 = time.perf_counter_ns()
-        state._opened()
+        if not joined:
+            with state._lock:
+                state.open += 1
 
     @property
     def trace_id(self) -> str:
@@ -235,13 +245,16 @@ def start_span(
         state = TraceState(_NOT_RECORDED)
         state.done = True  # its spans work as usual but are never recorded
         return Span(name, kind, state, None, attributes)
-    if parent is None or parent.state.done:
-        state = TraceState(new_trace_id())
-        s = Span(name, kind, state, None, attributes)
-        state.root = s
-    else:
+    # Joining checks ``done`` and counts the span under the trace's lock: a span started in
+    # another thread just as the trace's last span ends must not attach to a recorded trace.
+    if parent is not None and parent.state._join():
         state = parent.state
-        s = Span(name, kind, state, parent.span_id, attributes)
+        s = Span(name, kind, state, parent.span_id, attributes, joined=True)
+    else:
+        remote = _REMOTE.get()
+        state = TraceState(remote[0] if remote else new_trace_id())
+        s = Span(name, kind, state, remote[1] if remote else None, attributes)
+        state.root = s
     if workspace is not None and state.workspace is None:
         state.workspace = workspace
     if otlp_endpoint and state.otlp_endpoint is None:
