@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import replace
+
 import pytest
 
 from shipyard.core.errors import InvalidInput
+from shipyard.core.settings import Settings
 from shipyard.llm import usage as u
 from shipyard.store.trace_records import LLMCallRecord, SpanRecord, TraceRecord
 from shipyard.workspace import Workspace, current_workspace
@@ -154,3 +158,84 @@ def test_usage_reads_the_calls_the_store_recorded() -> None:
 
     only = u.usage(ws, since=now - u.DAY_MS, until=now, model="echo/echo")
     assert set(only.model_totals) == {"echo/echo"}
+
+
+def _store(ws: Workspace, records: list[LLMCallRecord]) -> None:
+    traces = [
+        TraceRecord(trace_id=c.trace_id, name="llm", started_at=c.started_at, duration_ms=1.0)
+        for c in records
+    ]
+    spans = [
+        SpanRecord(c.trace_id, c.span_id, None, "chat", "llm", c.started_at * 1000, c.latency_ms)
+        for c in records
+    ]
+    ws.store.traces.record(traces, spans, records)
+
+
+@pytest.fixture
+def db_ws(store_url: str) -> Iterator[Workspace]:
+    """A workspace on SQLite, then on PostgreSQL."""
+    workspace = Workspace.open(Settings.load(db=store_url))
+    yield workspace
+    workspace.close()
+
+
+def test_sums_are_exact_beyond_the_latency_sample(db_ws: Workspace) -> None:
+    """The database adds up every call; only the percentiles come from a sample.
+
+    Before, usage read at most a fixed number of calls, oldest first, so the
+    newest (the last hour of a 24 h view) were silently missing.
+    """
+    now = T0 + 10 * u.DAY_MS
+    models = ("openai/gpt-4o-mini", "anthropic/claude", "echo/echo")
+    keys = ("k1", "k2", None)
+    records = [
+        call(
+            now - u.DAY_MS + 37 * i * 60_000 % u.DAY_MS + i,  # spread over the day
+            float(i % 97),
+            model=models[i % 3],
+            key=keys[i % 5 % 3],
+            status="error" if i % 11 == 0 else "ok",
+            tokens=(i % 13, i % 7),
+            cost=0.001 * (i % 5),
+            cache="exact" if i % 17 == 0 else None,
+            n=i,
+        )
+        for i in range(600)
+    ]
+    records.append(call(now - 1, 5.0, model="echo/echo", key="k1", n=9999))  # the newest call
+    records = [replace(c, trace_id=f"t{i}", span_id=f"s{i}") for i, c in enumerate(records)]
+    _store(db_ws, records)
+
+    got = u.usage(db_ws, since=now - u.DAY_MS, until=now, latency_sample=50)
+    want = u.summarize(records, since=now - u.DAY_MS, until=now)  # every call, in memory
+    assert got.sampled and 40 <= got.sampled_calls <= 50
+    assert got.totals.requests == 601
+    for field in ("requests", "errors", "cache_hits", "prompt_tokens", "completion_tokens"):
+        assert getattr(got.totals, field) == getattr(want.totals, field), field
+        for name in want.by_model:
+            assert [getattr(s, field) for s in got.by_model[name]] == [
+                getattr(s, field) for s in want.by_model[name]
+            ]
+        for name in want.by_key:
+            assert [getattr(s, field) for s in got.by_key[name]] == [
+                getattr(s, field) for s in want.by_key[name]
+            ]
+    assert got.totals.cost_usd == pytest.approx(want.totals.cost_usd)
+    assert set(got.by_key) == {"k1", "k2", u.NO_KEY}
+    assert list(got.model_totals) == list(want.model_totals)
+    assert got.by_model["echo/echo"][-1].requests == want.by_model["echo/echo"][-1].requests >= 1
+    assert got.totals.p50_ms is not None and 0 <= got.totals.p50_ms <= 96
+
+    exact = u.usage(db_ws, since=now - u.DAY_MS, until=now)  # the sample holds them all
+    assert not exact.sampled and exact.sampled_calls == 601
+    assert exact.totals.p50_ms == pytest.approx(want.totals.p50_ms)
+    assert exact.by_model["anthropic/claude"][3].p95_ms == pytest.approx(
+        want.by_model["anthropic/claude"][3].p95_ms
+    )
+
+    totals = u.key_totals(db_ws, since=now - u.DAY_MS, until=now)
+    assert {k: v.requests for k, v in totals.items()} == {
+        k: v.requests for k, v in want.key_totals.items()
+    }
+    assert totals["k1"].cost_usd == pytest.approx(want.key_totals["k1"].cost_usd)

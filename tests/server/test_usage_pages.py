@@ -89,6 +89,7 @@ def test_usage_page_charts_per_model_and_key(ws: Workspace, client: TestClient) 
         "errors per model",
         "cost per key (USD)",
         "tokens per key",
+        "latency per key p50 / p95 (ms)",
     }
     requests = {t["name"]: t for t in got["requests per model"]["traces"]}
     assert set(requests) == {"openai/gpt-4o-mini", "echo/echo"}
@@ -100,6 +101,12 @@ def test_usage_page_charts_per_model_and_key(ws: Workspace, client: TestClient) 
     assert p50 == [55.0]
     assert latency["openai/gpt-4o-mini p95"]["dash"] == "dot"
     assert {t["name"] for t in got["cost per key (USD)"]["traces"]} == {"support-bot", "(no key)"}
+    per_key = {t["name"]: t for t in got["latency per key p50 / p95 (ms)"]["traces"]}
+    assert set(per_key) == {"support-bot p50", "support-bot p95", "(no key) p50", "(no key) p95"}
+    assert [v for v in per_key["support-bot p50"]["y"] if v is not None] == [55.0]
+    assert [v for v in per_key["support-bot p95"]["y"] if v is not None] == [95.5]
+    assert per_key["(no key) p95"]["dash"] == "dot"
+    assert "estimated from a sample" not in r.text  # ten calls: every latency counts
     assert "plotly.min.js" in r.text and "/static/charts.js" in r.text
 
     models = re.findall(r'<tr data-model="([^"]+)">', r.text)
@@ -126,3 +133,18 @@ def test_usage_of_one_project_and_empty_ranges(ws: Workspace, client: TestClient
     assert client.get("/ui/usage?range=30d&project=other").text.count('data-model="echo/echo"') == 1
     bad = client.get("/ui/usage?range=2w")
     assert bad.status_code == 400 and "1h, 24h, 7d, 30d" in bad.text
+
+
+def test_a_sampled_report_says_so_and_still_counts_every_call(
+    ws: Workspace, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shipyard.llm import usage as u
+
+    monkeypatch.setattr(u, "LATENCY_SAMPLE", 5)
+    now = now_ms()
+    record(ws, [call(i, now - 60_000 + i, "echo/echo", None, float(i)) for i in range(40)])
+    r = client.get("/ui/usage?range=1h")
+    assert r.status_code == 200, r.text
+    assert re.search(r"estimated from a sample of [45] of 40 calls", r.text)
+    got = charts(r.text)
+    assert sum(v or 0 for t in got["requests per model"]["traces"] for v in t["y"]) == 40

@@ -24,7 +24,7 @@ from shipyard.core.errors import Forbidden, InvalidInput, ShipyardError
 from shipyard.llm.config import GatewayConfig
 from shipyard.llm.key_records import PERIODS, VirtualKey
 from shipyard.llm.keys import KeyUsage, create_key, key_status, key_usage, list_keys, revoke_key
-from shipyard.llm.usage import UsageStats, usage
+from shipyard.llm.usage import RANGES, UsageStats, key_totals
 from shipyard.server.api.keys import gateway_config
 from shipyard.server.pages.render import render
 from shipyard.server.pages.routing import WorkspaceDep, page_router
@@ -93,7 +93,7 @@ def key_rows(
     """
     now = now_ms()
     try:
-        recent = usage(ws, last="30d").key_totals
+        recent = key_totals(ws, since=now - RANGES["30d"])  # one GROUP BY key_id
     except ShipyardError:
         recent = {}
     rows = []

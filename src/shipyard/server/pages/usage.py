@@ -56,11 +56,7 @@ def model_charts(report: Usage) -> list[dict[str, Any]]:
     if not report.by_model:
         return []
     series = report.by_model
-    latency: list[dict[str, Any]] = []
-    for i, (model, stats) in enumerate(series.items()):
-        color = PALETTE[i % len(PALETTE)]
-        latency.append(_line(report, f"{model} p50", stats, lambda s: s.p50_ms, color))
-        latency.append(_line(report, f"{model} p95", stats, lambda s: s.p95_ms, color, dash=True))
+    latency = _latency(report, series)
     return [
         _chart("tokens per model", _lines(report, series, lambda s: s.tokens)),
         _chart("cost per model (USD)", _lines(report, series, lambda s: s.cost_usd)),
@@ -71,14 +67,28 @@ def model_charts(report: Usage) -> list[dict[str, Any]]:
 
 
 def key_charts(report: Usage, keys: dict[str, str]) -> list[dict[str, Any]]:
-    """Cost and tokens per virtual key over time (calls without a key as one more line)."""
+    """Cost, tokens and p50/p95 latency per virtual key over time (no key: one more line)."""
     if not report.by_key:
         return []
     labels = {k: keys.get(k, k) for k in report.by_key}
     return [
         _chart("cost per key (USD)", _lines(report, report.by_key, lambda s: s.cost_usd, labels)),
         _chart("tokens per key", _lines(report, report.by_key, lambda s: s.tokens, labels)),
+        _chart("latency per key p50 / p95 (ms)", _latency(report, report.by_key, labels)),
     ]
+
+
+def _latency(
+    report: Usage, series: dict[str, list[UsageStats]], labels: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """A solid p50 and a dotted p95 line per group, in the group's colour."""
+    out: list[dict[str, Any]] = []
+    for i, (name, stats) in enumerate(series.items()):
+        label = (labels or {}).get(name, name)
+        color = PALETTE[i % len(PALETTE)]
+        out.append(_line(report, f"{label} p50", stats, lambda s: s.p50_ms, color))
+        out.append(_line(report, f"{label} p95", stats, lambda s: s.p95_ms, color, dash=True))
+    return out
 
 
 def _lines(

@@ -11,7 +11,7 @@ import builtins
 import json
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, String, Table, delete, insert, select, update
 
@@ -158,6 +158,103 @@ class SqlTraces:
         stmt = stmt.order_by(c.c.started_at, c.c.id).limit(query.limit)
         with self.db.read() as conn:
             return [_call(r) for r in conn.execute(stmt).all()]
+
+    def aggregate_calls(
+        self,
+        query: CallQuery,
+        *,
+        groupings: Sequence[Sequence[str]],
+        bucket_ms: int | None = None,
+        latency_sample: int = 0,
+    ) -> CallGroups:
+        """Exact sums of the calls ``query`` selects, per group, added up by the database.
+
+        Each grouping is columns of ``llm_calls`` (``("model",)``, ``("key_id",)``);
+        with ``bucket_ms`` also per time bucket, ``bucket`` being its start
+        (``started_at - started_at % bucket_ms``, the same on SQLite and
+        PostgreSQL). ``query.limit`` does not apply: every call counts.
+
+        With ``latency_sample`` the latencies of at most that many calls come
+        too, newest first, for percentiles: all of them when there are no more
+        calls than that, else every n-th call by id, spread over the range.
+        """
+        from sqlalchemy import case, func, literal_column
+
+        c = llm_calls
+        where = _call_filters(query)
+        sums = [
+            func.count().label("requests"),
+            func.sum(case((c.c.status != "ok", 1), else_=0)).label("errors"),
+            func.sum(case((c.c.cache.is_not(None), 1), else_=0)).label("cache_hits"),
+            func.sum(c.c.prompt_tokens).label("prompt_tokens"),
+            func.sum(c.c.completion_tokens).label("completion_tokens"),
+            func.sum(c.c.cost_usd).label("cost_usd"),
+        ]
+        keys: list[Any] = []
+        if bucket_ms is not None:
+            # a literal, not a bound parameter: PostgreSQL matches GROUP BY to SELECT by text
+            width: Any = literal_column(str(int(bucket_ms)))
+            keys.append((c.c.started_at - c.c.started_at % width).label("bucket"))
+        groups: builtins.list[builtins.list[dict[str, Any]]] = []
+        with self.db.read() as conn:
+            for columns in groupings:
+                by = keys + [c.c[name] for name in columns]
+                stmt = select(*by, *sums).where(*where).group_by(*by)
+                groups.append([_sums(r._mapping) for r in conn.execute(stmt)])
+            if latency_sample <= 0:
+                return CallGroups(groups, [], False)
+            if groups:
+                total = sum(r["requests"] for r in groups[0])
+            else:
+                total = int(conn.scalar(select(func.count()).select_from(c).where(*where)) or 0)
+            every = -(-total // latency_sample)
+            sample: Any = select(c.c.started_at, c.c.model, c.c.key_id, c.c.latency_ms)
+            sample = sample.where(*where)
+            if every > 1:
+                sample = sample.where(c.c.id % every == 0)
+            sample = sample.order_by(c.c.started_at.desc(), c.c.id.desc()).limit(latency_sample)
+            latencies = [(int(r[0]), str(r[1]), r[2], float(r[3])) for r in conn.execute(sample)]
+        return CallGroups(groups, latencies, every > 1)
+
+
+class CallGroups(NamedTuple):
+    """What ``SqlTraces.aggregate_calls`` found."""
+
+    groups: builtins.list[builtins.list[dict[str, Any]]]
+    """Per grouping, one row per group: its columns (and ``bucket``), ``requests``,
+    ``errors``, ``cache_hits``, ``prompt_tokens``, ``completion_tokens``, ``cost_usd``."""
+    latencies: builtins.list[tuple[int, str, str | None, float]]
+    """``(started_at, model, key_id, latency_ms)`` of the sampled calls, newest first."""
+    sampled: bool
+    """The latencies are a sample (more calls than ``latency_sample``)."""
+
+
+def _call_filters(query: CallQuery) -> builtins.list[Any]:
+    c = llm_calls
+    where: builtins.list[Any] = [
+        column == value
+        for column, value in (
+            (c.c.model, query.model),
+            (c.c.key_id, query.key_id),
+            (c.c.project, query.project),
+        )
+        if value is not None
+    ]
+    if query.since is not None:
+        where.append(c.c.started_at >= query.since)
+    if query.until is not None:
+        where.append(c.c.started_at < query.until)
+    return where
+
+
+def _sums(row: Any) -> dict[str, Any]:
+    out = dict(row)
+    for name in ("requests", "errors", "cache_hits", "prompt_tokens", "completion_tokens"):
+        out[name] = int(out[name] or 0)
+    out["cost_usd"] = float(out["cost_usd"] or 0.0)
+    if "bucket" in out:
+        out["bucket"] = int(out["bucket"])
+    return out
 
 
 def _stored(conn: Connection, ids: Sequence[str]) -> set[str]:
