@@ -134,6 +134,32 @@ def test_a_failed_call_still_says_how_many_attempts_it_made() -> None:
     assert len([s for s in spans if s.kind == "attempt"]) == 3
 
 
+PASSWORD, TOKEN = "pw-s3cr3t-77", "tok-s3cr3t-88"
+CREDENTIALED_URL = f"http://admin:{PASSWORD}@127.0.0.1:9/v1?api_token={TOKEN}"
+
+
+def test_credentials_in_a_base_url_reach_no_error_span_or_breaker_state() -> None:
+    """``http://user:tok@host`` used to appear verbatim in 502s, logs, traces and breaker states."""
+    from shipyard.llm.routing import breaker_states
+
+    target = {"provider": "openai", "model": "gone", "base_url": CREDENTIALED_URL}
+    p = path({"fast": {"targets": [target]}}, retries=0)
+    with pytest.raises(ProviderError, match="could not be reached") as info:
+        p.run(chat())
+    assert "http://127.0.0.1:9/v1?api_token=***" in info.value.message
+    assert flush_traces(10)
+    (trace,) = current_workspace().store.traces.list(_query())
+    spans = spans_of(trace.trace_id)
+    attempt = next(s for s in spans if s.kind == "attempt")
+    assert attempt.attributes["server.address"] == "127.0.0.1"
+    states = breaker_states()
+    assert [b.base_url for b in states.values()] == ["http://127.0.0.1:9/v1?api_token=***"]
+    shown = [str(info.value), repr([s.to_dict() for s in spans]), repr(states)]
+    shown.append(repr({k: b.to_dict() for k, b in states.items()}))
+    for text in shown:
+        assert PASSWORD not in text and TOKEN not in text and "admin" not in text
+
+
 def test_a_stream_through_the_path_names_its_target_and_settles_usage() -> None:
     p = path({"fast": {"targets": [{"provider": "echo", "model": "e3"}]}})
     stream = p.run(chat(stream=True))

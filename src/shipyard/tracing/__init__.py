@@ -10,6 +10,12 @@
 """
 
 from shipyard.tracing.context import SpanScope, span, trace
+from shipyard.tracing.propagation import (
+    parse_traceparent,
+    remote_parent,
+    trace_headers,
+    traceparent,
+)
 from shipyard.tracing.recorder import flush_traces
 from shipyard.tracing.span import (
     Span,
@@ -29,8 +35,12 @@ __all__ = [
     "current_trace_id",
     "flush_traces",
     "no_tracing",
+    "parse_traceparent",
+    "remote_parent",
     "span",
     "start_span",
     "trace",
+    "trace_headers",
+    "traceparent",
     "use_span",
 ]

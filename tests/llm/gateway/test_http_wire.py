@@ -172,6 +172,21 @@ def test_with_direct_models_off_only_aliases_answer(
     assert r.status_code == 200, r.text
 
 
+def test_a_502_never_shows_the_credentials_of_a_base_url(
+    start_gateway: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    password, token = "pw-s3cr3t-55", "tok-s3cr3t-66"
+    base_url = f"http://admin:{password}@127.0.0.1:9/v1?token={token}"
+    target = {"provider": "openai", "model": "gone", "base_url": base_url}
+    url = start_gateway({"models": {"fast": {"targets": [target]}}, "routing": {"retries": 0}})
+    with caplog.at_level("DEBUG"):
+        r = httpx.post(f"{url}/v1/chat/completions", json=CHAT)
+    assert r.status_code == 502, r.text
+    assert "127.0.0.1:9/v1?token=***" in r.json()["error"]["message"]
+    for text in (r.text, caplog.text):
+        assert password not in text and token not in text
+
+
 def test_no_cache_skips_the_cache(start_gateway: Any, echo_config: dict[str, Any]) -> None:
     url = start_gateway({**echo_config, "cache": {"exact": True}})
     post = f"{url}/v1/chat/completions"

@@ -47,6 +47,7 @@ from shipyard.llm.keys import SECRET_PREFIX
 from shipyard.llm.path import RequestPath
 from shipyard.llm.providers.base import split_model
 from shipyard.llm.types import LLMResponse, ResponseStream
+from shipyard.tracing import remote_parent
 from shipyard.workspace import Workspace
 
 MAX_BODY_BYTES = 32 * 2**20
@@ -138,19 +139,27 @@ class Gateway:
         if credential and not self.open_key(credential):
             credential = None
         cache = "no-cache" not in request.headers.get("cache-control", "").lower()
-        return await self._in_pool(self._answer, body, parse, kind, credential, cache)
+        parent = request.headers.get("traceparent")  # a caller's span: join its trace
+        return await self._in_pool(self._answer, body, parse, kind, credential, cache, parent)
 
     async def _in_pool(self, function: Callable[..., T], *args: Any) -> T:
         """Run blocking work (the request path, store lookups) in the gateway's threads."""
         return await asyncio.get_running_loop().run_in_executor(self.pool, function, *args)
 
     def _answer(
-        self, body: bytes, parse: Parse, kind: str, credential: str | None, cache: bool
+        self,
+        body: bytes,
+        parse: Parse,
+        kind: str,
+        credential: str | None,
+        cache: bool,
+        traceparent: str | None = None,
     ) -> Response:
         parsed: wire.Parsed | None = None
         try:
             parsed = parse(wire.load_json(body), self.config.default_model)
-            outcome = self.path.run(parsed.request, credential=credential, cache=cache)
+            with remote_parent(traceparent):
+                outcome = self.path.run(parsed.request, credential=credential, cache=cache)
             if isinstance(outcome, ResponseStream):
                 return self._stream(outcome, parsed, kind)
             return self._whole(outcome, parsed, kind)

@@ -81,7 +81,7 @@ class AnthropicProvider:
             data = response.json()
         except ValueError:
             raise ProviderError(
-                f"anthropic at {self.base_url} answered with a body that is not JSON: "
+                f"anthropic at {http.safe_url(self.base_url)} answered with a body that is not JSON: "
                 f"{response.text[:200]!r}",
                 provider=self.name,
                 retryable=True,

@@ -4,7 +4,8 @@ Every upstream failure becomes one ``ProviderError`` whose ``retryable`` flag
 the router trusts (429, 408, 409, 5xx, timeouts, refused connections) and whose
 ``status`` is what the gateway answers: an upstream 429 or 4xx keeps its
 status, a 5xx becomes 502 and a timeout 504. Messages quote the upstream's own
-error message but never the API key.
+error message but never the API key, and show a base URL only through
+``safe_url`` (no ``user:password@``, no ``?token=``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import time
 from collections.abc import Callable, Generator, Iterator
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 
@@ -24,6 +26,42 @@ from shipyard.llm.types import Chunk
 RETRYABLE_STATUSES = frozenset({408, 409, 429})
 """Besides every 5xx (529 is Anthropic's "overloaded")."""
 _KEY_LIKE = re.compile(r"\bsk-[A-Za-z0-9_\-*.]+")
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://)?[^/?#@]*@")
+_SECRET_PARAM = re.compile(r"token|key|secret|passw|sig|auth|credential|session", re.IGNORECASE)
+
+
+def safe_url(url: str) -> str:
+    """``url`` fit for messages, logs, traces and breaker states.
+
+    A base URL may carry credentials (``http://user:tok@vllm/v1``, which httpx
+    sends as basic auth, or ``?api_token=...``): the user-info is dropped and
+    secret-looking query values become ``***``. Everything that shows a base
+    URL goes through here.
+    """
+    shown = _USERINFO.sub(lambda m: m.group(1) or "", url, count=1)
+    try:
+        parts = urlsplit(shown)
+    except ValueError:  # not a URL at all: show nothing of it
+        return "<invalid url>"
+    if not parts.query:
+        return shown
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    query = urlencode([(k, "***" if _SECRET_PARAM.search(k) else v) for k, v in pairs], safe="*")
+    return urlunsplit(parts._replace(query=query))
+
+
+def _url_secrets(url: str) -> list[str]:
+    """The parts of ``url`` that ``safe_url`` hides, to mask them in other text too."""
+    found = _USERINFO.match(url)
+    secrets = [found.group(0).rpartition("://")[2][:-1]] if found else []
+    if found and ":" in secrets[0]:
+        secrets.append(secrets[0].partition(":")[2])
+    try:
+        query = urlsplit(url).query
+    except ValueError:
+        return secrets
+    secrets += [v for k, v in parse_qsl(query) if _SECRET_PARAM.search(k) and v]
+    return [s for s in secrets if len(s) >= 4]  # masking "a" would garble the text
 
 
 def make_client(base_url: str, headers: dict[str, str]) -> httpx.Client:
@@ -111,16 +149,20 @@ def retry_after_s(headers: httpx.Headers) -> float | None:
 
 def transport_error(provider: str, exc: httpx.HTTPError, url: str) -> ProviderError:
     """The ``ProviderError`` for a timeout, a refused connection or a broken stream."""
+    shown = safe_url(url)
     if isinstance(exc, httpx.TimeoutException):
         return ProviderError(
-            f"{provider} at {url} did not answer in time ({type(exc).__name__}); "
+            f"{provider} at {shown} did not answer in time ({type(exc).__name__}); "
             "raise timeout_s for this target or check the upstream",
             provider=provider,
             retryable=True,
             status=504,
         )
+    detail = str(exc).replace(url, shown)  # httpx may quote the URL it tried
+    for secret in sorted(_url_secrets(url), key=len, reverse=True):
+        detail = detail.replace(secret, "***")
     return ProviderError(
-        f"{provider} at {url} could not be reached: {type(exc).__name__}: {exc}",
+        f"{provider} at {shown} could not be reached: {type(exc).__name__}: {detail}",
         provider=provider,
         retryable=isinstance(exc, httpx.TransportError),
         status=502,

@@ -142,7 +142,7 @@ class OpenAIProvider:
             data = response.json()
         except ValueError:
             raise ProviderError(
-                f"openai at {self.base_url} answered with a body that is not JSON: "
+                f"openai at {http.safe_url(self.base_url)} answered with a body that is not JSON: "
                 f"{response.text[:200]!r}",
                 provider=self.name,
                 retryable=True,
@@ -150,7 +150,7 @@ class OpenAIProvider:
             ) from None
         if not isinstance(data, dict):
             raise ProviderError(
-                f"openai at {self.base_url} answered {type(data).__name__}, not an object",
+                f"openai at {http.safe_url(self.base_url)} answered {type(data).__name__}, not an object",
                 provider=self.name,
             )
         return data
@@ -188,7 +188,7 @@ class OpenAIProvider:
         rows = sorted(data.get("data") or [], key=lambda row: int(row.get("index", 0)))
         if len(rows) != len(request.texts):
             raise ProviderError(
-                f"openai at {self.base_url} returned {len(rows)} embeddings for "
+                f"openai at {http.safe_url(self.base_url)} returned {len(rows)} embeddings for "
                 f"{len(request.texts)} texts",
                 provider=self.name,
                 retryable=True,

@@ -152,7 +152,7 @@ class CircuitBreaker:
                 until = now_ms() + int(max(0.0, self._open_until - self._clock()) * 1000)
             return BreakerSnapshot(
                 target=self.target,
-                base_url=self.base_url,
+                base_url=_shown(self.base_url),
                 state=state,
                 failures=self._failures,
                 opened_until_ms=until,
@@ -209,17 +209,30 @@ class Breakers:
             return found
 
     def snapshot(self) -> dict[str, BreakerSnapshot]:
-        """Every breaker by ``target`` (``target@base_url`` when a base URL is set)."""
+        """Every breaker by ``target`` (``target@base_url`` when a base URL is set).
+
+        Base URLs are shown without credentials (``safe_url``).
+        """
         with self._lock:
             breakers = list(self._breakers.items())
         return {
-            (name if url is None else f"{name}@{url}"): b.snapshot() for (name, url), b in breakers
+            (name if url is None else f"{name}@{_shown(url)}"): b.snapshot()
+            for (name, url), b in breakers
         }
 
     def reset(self) -> None:
         with self._lock:
             self._breakers.clear()
             self._direct.clear()
+
+
+def _shown(url: str | None) -> str | None:
+    """A base URL without the credentials it may carry (breaker states reach the UI)."""
+    if url is None:
+        return None
+    from shipyard.llm.providers.http import safe_url  # httpx: only when a base URL is set
+
+    return safe_url(url)
 
 
 BREAKERS = Breakers()
