@@ -23,6 +23,7 @@ from shipyard.llm import tokens
 from shipyard.llm.providers import http
 from shipyard.llm.providers.base import ProviderConfig
 from shipyard.llm.types import Chunk, LLMRequest, LLMResponse, Usage
+from shipyard.tracing import trace_headers
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _PASSED = frozenset(
@@ -133,7 +134,7 @@ class OpenAIProvider:
 
     def _post(self, path: str, body: dict[str, Any], timeout: float) -> dict[str, Any]:
         try:
-            response = self.client.post(path, json=body, timeout=timeout)
+            response = self.client.post(path, json=body, timeout=timeout, headers=trace_headers())
         except httpx.HTTPError as exc:
             raise http.transport_error(self.name, exc, self.base_url) from None
         if response.status_code >= 400:
@@ -157,7 +158,9 @@ class OpenAIProvider:
 
     def _open(self, path: str, body: dict[str, Any], timeout: float) -> httpx.Response:
         try:
-            req = self.client.build_request("POST", path, json=body, timeout=timeout)
+            req = self.client.build_request(
+                "POST", path, json=body, timeout=timeout, headers=trace_headers()
+            )
             response = self.client.send(req, stream=True)
         except httpx.HTTPError as exc:
             raise http.transport_error(self.name, exc, self.base_url) from None
