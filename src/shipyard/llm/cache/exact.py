@@ -35,7 +35,7 @@ class ExactCache:
             return None
         text, expires_at = found
         answer = CachedAnswer.from_json(text)
-        state.remember(key, answer, expires_at)
+        state.remember(key, answer, expires_at, size=len(text))
         return answer
 
     def row(
@@ -55,5 +55,5 @@ class ExactCache:
     def remember(self, row: CacheRow, answer: CachedAnswer) -> None:
         """Keep a just-stored answer in memory, so the next identical call skips SQL."""
         local_state(self.repo).remember(
-            ("exact", row.scope, row.request_hash), answer, row.expires_at
+            ("exact", row.scope, row.request_hash), answer, row.expires_at, size=len(row.response)
         )

@@ -6,6 +6,11 @@ process drops the memory at once; a clear in another process is noticed
 through the store's clear token, checked at most every ``CHECK_INTERVAL_S``
 by exact lookups and on every semantic lookup.
 
+Memory is bounded: at most ``MAX_ANSWERS`` answers and ``MAX_ANSWER_BYTES``
+of them (least recently used dropped first; an answer bigger than an eighth
+of that, such as a large embeddings batch, is served from SQL each time
+rather than kept), and the semantic groups are bounded by their own module.
+
 The state is keyed by the repository object, so two ``Workspace`` objects on
 one database keep separate memories and see each other's entries through SQL,
 as two processes would.
@@ -13,6 +18,7 @@ as two processes would.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 import weakref
@@ -28,19 +34,34 @@ CHECK_INTERVAL_S = 1.0
 SWEEP_INTERVAL_S = 600.0
 """How often a process deletes expired rows (on a store, never on a lookup)."""
 MAX_ANSWERS = 4096
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
+"""Rough bytes of answers held (text, embeddings as Python floats); see ``footprint``."""
+_FLOAT_BYTES = 32
+"""A float in a tuple: the 24-byte object and its 8-byte pointer."""
+
+
+def footprint(answer: CachedAnswer, size: int | None = None) -> int:
+    """An estimate of the bytes ``answer`` holds in memory (``size``: its JSON length, if known)."""
+    total = 400 + sys.getsizeof(answer.text)
+    if answer.embeddings is not None:
+        total += sum(56 + _FLOAT_BYTES * len(v) for v in answer.embeddings)
+    elif size is not None:
+        total = max(total, size)
+    return total
 
 
 class LocalState:
     """Answers recently read or written, the semantic groups loaded, and what SQL looked like."""
 
-    def __init__(self, max_answers: int = MAX_ANSWERS) -> None:
+    def __init__(self, max_answers: int = MAX_ANSWERS, max_bytes: int = MAX_ANSWER_BYTES) -> None:
         self.lock = threading.RLock()
         self.max_answers = max_answers
-        self.answers: OrderedDict[Hashable, tuple[CachedAnswer, int | None]] = OrderedDict()
-        self.groups: dict[tuple[str, str], Any] = {}
-        """(scope, params hash) → the semantic module's in-memory vectors."""
-        self.seen_id = 0
-        """Semantic rows up to this id are in the loaded groups."""
+        self.max_bytes = max_bytes
+        self.answers: OrderedDict[Hashable, tuple[CachedAnswer, int | None, int]] = OrderedDict()
+        """key → (answer, expires_at, footprint), least recently used first."""
+        self.answer_bytes = 0
+        self.semantic: Any = None
+        """The semantic module's loaded groups (``groups.GroupTable``); a reset drops them."""
         self.clear_token: str | None = None
         self.known = False
         self.checked_at = 0.0
@@ -50,8 +71,8 @@ class LocalState:
         """Forget everything (a clear happened here or elsewhere)."""
         with self.lock:
             self.answers.clear()
-            self.groups.clear()
-            self.seen_id = 0
+            self.answer_bytes = 0
+            self.semantic = None
 
     def observe(self, state: CacheState) -> None:
         """Take in the store's state: a new clear token or fewer rows than seen drop the memory."""
@@ -63,9 +84,6 @@ class LocalState:
             elif state.clear_token != self.clear_token:
                 self.clear_token = state.clear_token
                 self.reset()
-            if state.max_id < self.seen_id:
-                self.groups.clear()  # rows went away under us (ids can be reused): reload lazily
-                self.seen_id = 0
 
     def check(self, repo: SqlLLMCache) -> None:
         """Look at the store's state if the last look is older than ``CHECK_INTERVAL_S``."""
@@ -77,19 +95,37 @@ class LocalState:
             found = self.answers.get(key)
             if found is None:
                 return None
-            answer, expires_at = found
+            answer, expires_at, _ = found
             if expires_at is not None and expires_at <= now:
-                del self.answers[key]
+                self._forget(key)
                 return None
             self.answers.move_to_end(key)
             return answer
 
-    def remember(self, key: Hashable, answer: CachedAnswer, expires_at: int | None) -> None:
+    def remember(
+        self,
+        key: Hashable,
+        answer: CachedAnswer,
+        expires_at: int | None,
+        *,
+        size: int | None = None,
+    ) -> None:
+        """Keep ``answer`` (``size``: its JSON length), dropping the least recently used past the bounds."""
+        cost = footprint(answer, size)
         with self.lock:
-            self.answers[key] = (answer, expires_at)
-            self.answers.move_to_end(key)
-            while len(self.answers) > self.max_answers:
-                self.answers.popitem(last=False)
+            self._forget(key)
+            if cost > self.max_bytes // 8:
+                return  # too big to keep: SQL serves it each time
+            self.answers[key] = (answer, expires_at, cost)
+            self.answer_bytes += cost
+            while len(self.answers) > self.max_answers or self.answer_bytes > self.max_bytes:
+                _, (_, _, dropped) = self.answers.popitem(last=False)
+                self.answer_bytes -= dropped
+
+    def _forget(self, key: Hashable) -> None:
+        found = self.answers.pop(key, None)
+        if found is not None:
+            self.answer_bytes -= found[2]
 
     def sweep_due(self) -> bool:
         """True at most once per ``SWEEP_INTERVAL_S``: time to delete expired rows."""

@@ -107,13 +107,15 @@ class SqlLLMCache:
             row = conn.execute(stmt).first()
         return None if row is None else (row.response, row.expires_at)
 
-    def vectors(self, scope: str, request_hash: str, *, up_to_id: int, now: int) -> list[VectorRow]:
-        """The live semantic entries of one scope and params group, up to ``up_to_id``."""
+    def vectors(
+        self, scope: str, request_hash: str, *, up_to_id: int, now: int, after_id: int = 0
+    ) -> list[VectorRow]:
+        """The live semantic entries of one scope and params group with ids in ``(after_id, up_to_id]``."""
         t = llm_cache
         stmt = (
             select(t.c.id, t.c.scope, t.c.request_hash, t.c.embedding, t.c.expires_at)
             .where(t.c.scope == scope, t.c.kind == "semantic", t.c.request_hash == request_hash)
-            .where(t.c.id <= up_to_id)
+            .where(t.c.id > after_id, t.c.id <= up_to_id)
             .where(or_(t.c.expires_at.is_(None), t.c.expires_at > now))
             .order_by(t.c.id)
         )
