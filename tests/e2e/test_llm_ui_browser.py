@@ -129,8 +129,9 @@ def test_traces_filter_trace_page_and_usage_charts(
     page.wait_for_url("**/ui/usage")
     page.get_by_role("link", name="Last hour").click()
     page.wait_for_url("**/ui/usage?range=1h")
-    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length === 7")
-    assert page.locator(".js-plotly-plot .scatterlayer path.js-line").count() >= 7
+    # tokens, cost, requests, latency, errors per model; cost, tokens, latency per key
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length === 8")
+    assert page.locator(".js-plotly-plot .scatterlayer path.js-line").count() >= 8
     requests = page.evaluate(
         "Array.from(document.querySelectorAll('.js-plotly-plot'))"
         ".find(p => p.layout.yaxis.title.text === 'requests per model').data"
