@@ -90,8 +90,9 @@ def measure(
             f"{tool}: {result['errors']} failed requests at {conns} connections "
             f"({result['error_kinds']}); see its log"
         )
-    # every request wrk counted reached the upstream once (a few more may be in flight)
-    if not result["requests"] <= served <= result["requests"] + conns:
+    # every request wrk counted reached the upstream once; a few more may have been in flight
+    # at either end of the run (a gateway keeps forwarding what it had read when wrk stops)
+    if not result["requests"] <= served <= result["requests"] + 2 * conns:
         raise SystemExit(
             f"{tool}: wrk counted {result['requests']} answers but the upstream served {served}"
         )
@@ -104,7 +105,7 @@ def measure(
     return result
 
 
-def settle(counter: s.Server, quiet_s: float = 0.3, limit_s: float = 10.0) -> None:
+def settle(counter: s.Server, quiet_s: float = 1.0, limit_s: float = 15.0) -> None:
     """Wait until requests still in flight when wrk stopped have reached the upstream.
 
     wrk closes its connections at the end of a run, but a gateway may still be
