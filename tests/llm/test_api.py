@@ -50,7 +50,9 @@ def test_complete_and_stream_complete() -> None:
 
 
 def test_stream_chat_yields_text_pieces() -> None:
-    stream = sy.llm.stream_chat([{"role": "user", "content": "alpha beta gamma"}], model="echo/echo")
+    stream = sy.llm.stream_chat(
+        [{"role": "user", "content": "alpha beta gamma"}], model="echo/echo"
+    )
     assert "alpha beta gamma" in stream.text()
     assert stream.response is not None and stream.response.finish_reason
 
