@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import signal
 import socket
+import threading
+from collections.abc import Iterator
+from types import FrameType
 from typing import Any
 
 from shipyard.core.errors import InvalidInput
@@ -38,3 +43,28 @@ def bind(host: str, port: int) -> socket.socket:
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock
+
+
+@contextlib.contextmanager
+def clean_exit_on_signals() -> Iterator[None]:
+    """Ctrl-C and SIGTERM end a server normally (exit 0, as a container stop expects).
+
+    uvicorn shuts down gracefully on them and then re-raises the signal through
+    the handler it found installed; with this one in place that is a no-op.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, _already_handled) for sig in _SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _already_handled(_sig: int, _frame: FrameType | None) -> None:
+    return None

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import signal
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
-from types import FrameType
 from typing import Any
 
-from shipyard.core.listening import bind, fast_server_options
+from shipyard.core.listening import bind, clean_exit_on_signals, fast_server_options
 from shipyard.serving.config import ServeConfig
 from shipyard.workspace import Workspace
 
@@ -50,32 +46,7 @@ def run_model_server(
                 **fast_server_options(),
             )
         )
-        with _clean_exit_on_signals():
+        with clean_exit_on_signals():
             server.run(sockets=[sock])
     finally:
         sock.close()
-
-
-@contextlib.contextmanager
-def _clean_exit_on_signals() -> Iterator[None]:
-    """Ctrl-C and SIGTERM end a server normally (exit 0, as a container stop expects).
-
-    uvicorn shuts down gracefully on them and then re-raises the signal through
-    the handler it found installed; with this one in place that is a no-op.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {sig: signal.signal(sig, _already_handled) for sig in _SIGNALS}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
-_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
-def _already_handled(_sig: int, _frame: FrameType | None) -> None:
-    return None

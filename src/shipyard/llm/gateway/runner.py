@@ -10,17 +10,13 @@ through the store (or Redis), and the kernel spreads connections over them.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from shipyard.core.errors import InvalidInput
-from shipyard.core.listening import bind, fast_server_options
+from shipyard.core.listening import bind, clean_exit_on_signals, fast_server_options
 from shipyard.llm.config import GatewayConfig
 from shipyard.workspace import Workspace
 
@@ -81,7 +77,7 @@ def run_gateway(
             server = uvicorn.Server(uvicorn.Config(app, **options))
             if on_ready is not None:
                 on_ready(_url(host, port))
-            with _clean_exit_on_signals():
+            with clean_exit_on_signals():
                 server.run(sockets=[sock])
             return
         if config is not None:
@@ -98,7 +94,7 @@ def run_gateway(
             on_ready(_url(host, port))
         from uvicorn.supervisors import Multiprocess
 
-        with _clean_exit_on_signals():
+        with clean_exit_on_signals():
             Multiprocess(ucfg, sockets=[sock]).run()
     finally:
         sock.close()
@@ -117,28 +113,3 @@ def _url(host: str, port: int) -> str:
     if ":" in shown:
         shown = f"[{shown}]"
     return f"http://{shown}:{port}/v1"
-
-
-@contextlib.contextmanager
-def _clean_exit_on_signals() -> Iterator[None]:
-    """Ctrl-C and SIGTERM end the gateway normally (exit 0, as a container stop expects).
-
-    uvicorn shuts down gracefully on them and then re-raises the signal through
-    the handler it found installed; with this one in place that is a no-op.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {sig: signal.signal(sig, _already_handled) for sig in _SIGNALS}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
-_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
-def _already_handled(_sig: int, _frame: FrameType | None) -> None:
-    return None
