@@ -71,22 +71,15 @@ class AnthropicProvider:
 
     def call(self, request: LLMRequest, model: str, *, timeout: float) -> LLMResponse:
         body = self._body(request, model, stream=False)
-        try:
-            response = self.client.post("/v1/messages", json=body, timeout=timeout)
-        except httpx.HTTPError as exc:
-            raise http.transport_error(self.name, exc, self.base_url) from None
-        if response.status_code >= 400:
-            raise self._status_error(response)
-        try:
-            data = response.json()
-        except ValueError:
-            raise ProviderError(
-                f"anthropic at {http.safe_url(self.base_url)} answered with a body that is not JSON: "
-                f"{response.text[:200]!r}",
-                provider=self.name,
-                retryable=True,
-                upstream_status=response.status_code,
-            ) from None
+        data = http.post_json(
+            self.client,
+            "/v1/messages",
+            body,
+            timeout=timeout,
+            provider=self.name,
+            base_url=self.base_url,
+            status_error=self._status_error,
+        )
         text = "".join(
             str(block.get("text", ""))
             for block in data.get("content") or []

@@ -222,3 +222,42 @@ class ChunkStream:
     def close(self) -> None:
         self._chunks.close()
         self._response.close()
+
+
+def post_json(
+    client: httpx.Client,
+    path: str,
+    body: dict[str, Any],
+    *,
+    timeout: float,
+    provider: str,
+    base_url: str,
+    status_error: Callable[[httpx.Response], ProviderError],
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """POST ``body`` and return the JSON object answered; every failure a ``ProviderError``.
+
+    ``status_error`` turns a 4xx/5xx into the provider's own error (its error body shape).
+    """
+    try:
+        response = client.post(path, json=body, timeout=timeout, headers=headers)
+    except httpx.HTTPError as exc:
+        raise transport_error(provider, exc, base_url) from None
+    if response.status_code >= 400:
+        raise status_error(response)
+    try:
+        data = response.json()
+    except ValueError:
+        raise ProviderError(
+            f"{provider} at {safe_url(base_url)} answered with a body that is not JSON: "
+            f"{response.text[:200]!r}",
+            provider=provider,
+            retryable=True,
+            upstream_status=response.status_code,
+        ) from None
+    if not isinstance(data, dict):
+        raise ProviderError(
+            f"{provider} at {safe_url(base_url)} answered {type(data).__name__}, not an object",
+            provider=provider,
+        )
+    return data

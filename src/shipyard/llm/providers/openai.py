@@ -133,28 +133,16 @@ class OpenAIProvider:
         return "/completions", body
 
     def _post(self, path: str, body: dict[str, Any], timeout: float) -> dict[str, Any]:
-        try:
-            response = self.client.post(path, json=body, timeout=timeout, headers=trace_headers())
-        except httpx.HTTPError as exc:
-            raise http.transport_error(self.name, exc, self.base_url) from None
-        if response.status_code >= 400:
-            raise self._status_error(response)
-        try:
-            data = response.json()
-        except ValueError:
-            raise ProviderError(
-                f"openai at {http.safe_url(self.base_url)} answered with a body that is not JSON: "
-                f"{response.text[:200]!r}",
-                provider=self.name,
-                retryable=True,
-                upstream_status=response.status_code,
-            ) from None
-        if not isinstance(data, dict):
-            raise ProviderError(
-                f"openai at {http.safe_url(self.base_url)} answered {type(data).__name__}, not an object",
-                provider=self.name,
-            )
-        return data
+        return http.post_json(
+            self.client,
+            path,
+            body,
+            timeout=timeout,
+            provider=self.name,
+            base_url=self.base_url,
+            status_error=self._status_error,
+            headers=trace_headers(),
+        )
 
     def _open(self, path: str, body: dict[str, Any], timeout: float) -> httpx.Response:
         try:
