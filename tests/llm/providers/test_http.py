@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from shipyard.llm.providers.http import (
@@ -13,6 +12,7 @@ from shipyard.llm.providers.http import (
     safe_url,
     transport_error,
 )
+from shipyard.llm.providers.transport import TransportError, TransportTimeout
 
 
 def test_iter_sse_reads_named_and_unnamed_events_and_skips_comments() -> None:
@@ -49,11 +49,11 @@ def test_retryable_statuses() -> None:
 
 
 def test_retry_after_in_seconds_milliseconds_or_a_date() -> None:
-    assert retry_after_s(httpx.Headers({"retry-after": "7"})) == 7.0
-    assert retry_after_s(httpx.Headers({"retry-after": "7", "retry-after-ms": "1500"})) == 1.5
-    assert retry_after_s(httpx.Headers({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"})) == 0.0
-    assert retry_after_s(httpx.Headers({"retry-after": "soon"})) is None
-    assert retry_after_s(httpx.Headers()) is None
+    assert retry_after_s({"retry-after": "7"}) == 7.0
+    assert retry_after_s({"retry-after": "7", "retry-after-ms": "1500"}) == 1.5
+    assert retry_after_s({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0.0
+    assert retry_after_s({"retry-after": "soon"}) is None
+    assert retry_after_s({}) is None
 
 
 @pytest.mark.parametrize(
@@ -76,8 +76,8 @@ def test_safe_url_drops_user_info_and_secret_query_values(url: str, shown: str) 
 
 def test_a_transport_error_shows_the_base_url_without_its_credentials() -> None:
     url = "http://admin:tok-123456@127.0.0.1:9/v1?token=tok-abcdef"
-    quoted = httpx.ConnectError(f"cannot connect to {url} (admin:tok-123456)")
-    for exc in (quoted, httpx.ReadTimeout("slow")):
+    quoted = TransportError(f"cannot connect to {url} (admin:tok-123456)")
+    for exc in (quoted, TransportTimeout("slow")):
         message = transport_error("openai", exc, url).message
         assert "http://127.0.0.1:9/v1?token=***" in message
         assert "tok-123456" not in message and "tok-abcdef" not in message

@@ -14,11 +14,10 @@ import os
 from collections.abc import Generator, Iterator
 from typing import Any
 
-import httpx
-
 from shipyard.core.errors import InvalidInput, ProviderError
 from shipyard.llm.providers import http
 from shipyard.llm.providers.base import DEFAULT_EMBEDDING_MODEL, ProviderConfig
+from shipyard.llm.providers.transport import Reply, StreamReply, TransportError
 from shipyard.llm.types import Chunk, LLMRequest, LLMResponse, Usage
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -44,7 +43,7 @@ def error_message(body: Any) -> str | None:
 
 
 class AnthropicProvider:
-    """Anthropic's Messages API over one pooled, thread-safe ``httpx.Client``."""
+    """Anthropic's Messages API over one pooled, thread-safe ``HttpClient``."""
 
     name = "anthropic"
     capabilities = frozenset({"chat", "completion", "stream"})
@@ -99,19 +98,15 @@ class AnthropicProvider:
     def stream(self, request: LLMRequest, model: str, *, timeout: float) -> Iterator[Chunk]:
         """Open the stream now (a refusal raises here, before any chunk) and read it lazily."""
         body = self._body(request, model, stream=True)
-        try:
-            req = self.client.build_request("POST", "/v1/messages", json=body, timeout=timeout)
-            response = self.client.send(req, stream=True)
-        except httpx.HTTPError as exc:
-            raise http.transport_error(self.name, exc, self.base_url) from None
-        if response.status_code >= 400:
-            try:
-                response.read()
-            except httpx.HTTPError as exc:
-                raise http.transport_error(self.name, exc, self.base_url) from None
-            finally:
-                response.close()
-            raise self._status_error(response)
+        response = http.open_stream(
+            self.client,
+            "/v1/messages",
+            body,
+            timeout=timeout,
+            provider=self.name,
+            base_url=self.base_url,
+            status_error=self._status_error,
+        )
         return http.ChunkStream(response, self._read(response))
 
     def count_tokens(self, model: str, text: str) -> int | None:
@@ -160,10 +155,10 @@ class AnthropicProvider:
             body["stream"] = True
         return body
 
-    def _status_error(self, response: httpx.Response) -> ProviderError:
+    def _status_error(self, response: Reply) -> ProviderError:
         return http.status_error(self.name, response, secret=self._key, message_of=error_message)
 
-    def _read(self, response: httpx.Response) -> Generator[Chunk, None, None]:
+    def _read(self, response: StreamReply) -> Generator[Chunk, None, None]:
         prompt_tokens = completion_tokens = 0
         finish = "stop"
         try:
@@ -200,7 +195,7 @@ class AnthropicProvider:
                         retryable=etype in ("overloaded_error", "api_error", "rate_limit_error"),
                         status=429 if etype == "rate_limit_error" else 502,
                     )
-        except httpx.HTTPError as exc:
+        except TransportError as exc:
             raise http.transport_error(self.name, exc, self.base_url) from None
         finally:
             response.close()

@@ -13,14 +13,19 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Mapping
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import httpx
-
-from shipyard.core.errors import ProviderError
+from shipyard.core.errors import InvalidInput, ProviderError
+from shipyard.llm.providers.transport import (
+    HttpClient,
+    Reply,
+    StreamReply,
+    TransportError,
+    TransportTimeout,
+)
 from shipyard.llm.types import Chunk
 
 RETRYABLE_STATUSES = frozenset({408, 409, 429})
@@ -33,8 +38,8 @@ _SECRET_PARAM = re.compile(r"token|key|secret|passw|sig|auth|credential|session"
 def safe_url(url: str) -> str:
     """``url`` fit for messages, logs, traces and breaker states.
 
-    A base URL may carry credentials (``http://user:tok@vllm/v1``, which httpx
-    sends as basic auth, or ``?api_token=...``): the user-info is dropped and
+    A base URL may carry credentials (``http://user:tok@vllm/v1``, sent as
+    basic auth, or ``?api_token=...``): the user-info is dropped and
     secret-looking query values become ``***``. Everything that shows a base
     URL goes through here.
     """
@@ -64,15 +69,18 @@ def _url_secrets(url: str) -> list[str]:
     return [s for s in secrets if len(s) >= 4]  # masking "a" would garble the text
 
 
-def make_client(base_url: str, headers: dict[str, str]) -> httpx.Client:
+def make_client(base_url: str, headers: dict[str, str]) -> HttpClient:
     """One pooled, thread-safe client per provider instance (timeouts are set per call)."""
-    return httpx.Client(
-        base_url=base_url.rstrip("/"),
-        headers=headers,
-        timeout=httpx.Timeout(60.0),
-        limits=httpx.Limits(max_connections=200, max_keepalive_connections=64),
-        follow_redirects=False,
-    )
+    try:
+        return HttpClient(base_url, headers)
+    except ValueError:
+        raise InvalidInput(
+            f"base_url {safe_url(base_url)!r} is not an http:// or https:// URL with a host"
+        ) from None
+
+
+class _Headers(Protocol):
+    def get(self, name: str, default: None = None) -> str | None: ...
 
 
 def is_retryable(status: int) -> bool:
@@ -91,7 +99,7 @@ def redact(text: str, secret: str | None) -> str:
 
 def status_error(
     provider: str,
-    response: httpx.Response,
+    response: Reply,
     *,
     secret: str | None,
     message_of: Callable[[Any], str | None],
@@ -125,7 +133,7 @@ def status_error(
     )
 
 
-def retry_after_s(headers: httpx.Headers) -> float | None:
+def retry_after_s(headers: _Headers | Mapping[str, str]) -> float | None:
     """Seconds to wait from ``retry-after-ms`` (OpenAI) or ``retry-after`` (seconds or a date)."""
     millis = headers.get("retry-after-ms")
     if millis:
@@ -147,10 +155,10 @@ def retry_after_s(headers: httpx.Headers) -> float | None:
     return max(when.timestamp() - time.time(), 0.0)
 
 
-def transport_error(provider: str, exc: httpx.HTTPError, url: str) -> ProviderError:
+def transport_error(provider: str, exc: TransportError, url: str) -> ProviderError:
     """The ``ProviderError`` for a timeout, a refused connection or a broken stream."""
     shown = safe_url(url)
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, TransportTimeout):
         return ProviderError(
             f"{provider} at {shown} did not answer in time ({type(exc).__name__}); "
             "raise timeout_s for this target or check the upstream",
@@ -158,13 +166,13 @@ def transport_error(provider: str, exc: httpx.HTTPError, url: str) -> ProviderEr
             retryable=True,
             status=504,
         )
-    detail = str(exc).replace(url, shown)  # httpx may quote the URL it tried
+    detail = str(exc).replace(url, shown)  # an OS error may quote the URL it tried
     for secret in sorted(_url_secrets(url), key=len, reverse=True):
         detail = detail.replace(secret, "***")
     return ProviderError(
         f"{provider} at {shown} could not be reached: {type(exc).__name__}: {detail}",
         provider=provider,
-        retryable=isinstance(exc, httpx.TransportError),
+        retryable=True,
         status=502,
     )
 
@@ -209,7 +217,7 @@ class ChunkStream:
     that never started would not run its ``finally``).
     """
 
-    def __init__(self, response: httpx.Response, chunks: Generator[Chunk, None, None]) -> None:
+    def __init__(self, response: StreamReply, chunks: Generator[Chunk, None, None]) -> None:
         self._response = response
         self._chunks = chunks
 
@@ -224,15 +232,20 @@ class ChunkStream:
         self._response.close()
 
 
+def encode(body: Mapping[str, Any]) -> bytes:
+    """A request body as compact UTF-8 JSON."""
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
 def post_json(
-    client: httpx.Client,
+    client: HttpClient,
     path: str,
     body: dict[str, Any],
     *,
     timeout: float,
     provider: str,
     base_url: str,
-    status_error: Callable[[httpx.Response], ProviderError],
+    status_error: Callable[[Reply], ProviderError],
     headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """POST ``body`` and return the JSON object answered; every failure a ``ProviderError``.
@@ -240,14 +253,14 @@ def post_json(
     ``status_error`` turns a 4xx/5xx into the provider's own error (its error body shape).
     """
     try:
-        response = client.post(path, json=body, timeout=timeout, headers=headers)
-    except httpx.HTTPError as exc:
+        response = client.post(path, encode(body), timeout=timeout, headers=headers)
+    except TransportError as exc:
         raise transport_error(provider, exc, base_url) from None
     if response.status_code >= 400:
         raise status_error(response)
     try:
         data = response.json()
-    except ValueError:
+    except (ValueError, UnicodeDecodeError):
         raise ProviderError(
             f"{provider} at {safe_url(base_url)} answered with a body that is not JSON: "
             f"{response.text[:200]!r}",
@@ -261,3 +274,28 @@ def post_json(
             provider=provider,
         )
     return data
+
+
+def open_stream(
+    client: HttpClient,
+    path: str,
+    body: dict[str, Any],
+    *,
+    timeout: float,
+    provider: str,
+    base_url: str,
+    status_error: Callable[[Reply], ProviderError],
+    headers: dict[str, str] | None = None,
+) -> StreamReply:
+    """POST ``body`` for a streamed answer; an error status raises here, before any chunk."""
+    try:
+        response = client.open(path, encode(body), timeout=timeout, headers=headers)
+    except TransportError as exc:
+        raise transport_error(provider, exc, base_url) from None
+    if response.status_code >= 400:
+        try:
+            whole = response.read()
+        except TransportError as exc:
+            raise transport_error(provider, exc, base_url) from None
+        raise status_error(whole)
+    return response

@@ -16,12 +16,11 @@ import os
 from collections.abc import Generator, Iterator
 from typing import Any
 
-import httpx
-
 from shipyard.core.errors import InvalidInput, ProviderError
 from shipyard.llm import tokens
 from shipyard.llm.providers import http
 from shipyard.llm.providers.base import ProviderConfig
+from shipyard.llm.providers.transport import Reply, StreamReply, TransportError
 from shipyard.llm.types import Chunk, LLMRequest, LLMResponse, Usage
 from shipyard.tracing import trace_headers
 
@@ -49,7 +48,7 @@ def error_message(body: Any) -> str | None:
 
 
 class OpenAIProvider:
-    """An OpenAI-compatible host over one pooled, thread-safe ``httpx.Client``."""
+    """An OpenAI-compatible host over one pooled, thread-safe ``HttpClient``."""
 
     name = "openai"
     capabilities = frozenset({"chat", "completion", "embedding", "stream"})
@@ -144,25 +143,19 @@ class OpenAIProvider:
             headers=trace_headers(),
         )
 
-    def _open(self, path: str, body: dict[str, Any], timeout: float) -> httpx.Response:
-        try:
-            req = self.client.build_request(
-                "POST", path, json=body, timeout=timeout, headers=trace_headers()
-            )
-            response = self.client.send(req, stream=True)
-        except httpx.HTTPError as exc:
-            raise http.transport_error(self.name, exc, self.base_url) from None
-        if response.status_code >= 400:
-            try:
-                response.read()
-            except httpx.HTTPError as exc:
-                raise http.transport_error(self.name, exc, self.base_url) from None
-            finally:
-                response.close()
-            raise self._status_error(response)
-        return response
+    def _open(self, path: str, body: dict[str, Any], timeout: float) -> StreamReply:
+        return http.open_stream(
+            self.client,
+            path,
+            body,
+            timeout=timeout,
+            provider=self.name,
+            base_url=self.base_url,
+            status_error=self._status_error,
+            headers=trace_headers(),
+        )
 
-    def _status_error(self, response: httpx.Response) -> ProviderError:
+    def _status_error(self, response: Reply) -> ProviderError:
         err = http.status_error(self.name, response, secret=self._key, message_of=error_message)
         if "insufficient_quota" in err.message:  # a 429 that waiting does not fix
             err.retryable = False
@@ -198,7 +191,7 @@ class OpenAIProvider:
         )
 
     def _read(
-        self, request: LLMRequest, model: str, response: httpx.Response
+        self, request: LLMRequest, model: str, response: StreamReply
     ) -> Generator[Chunk, None, None]:
         name = self.name
         parts: list[str] = []
@@ -232,7 +225,7 @@ class OpenAIProvider:
                     if text:
                         parts.append(text)
                         yield Chunk(text=text)
-        except httpx.HTTPError as exc:
+        except TransportError as exc:
             raise http.transport_error(name, exc, self.base_url) from None
         finally:
             response.close()
