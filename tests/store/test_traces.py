@@ -246,6 +246,21 @@ def test_two_halves_of_one_trace_become_one(store: SqlStore) -> None:
     assert len(spans) == 2
 
 
+def test_two_more_halves_of_a_stored_trace_in_one_batch_are_stored_once(store: SqlStore) -> None:
+    """Three processes on one trace: the second and third parts arrive in the same batch."""
+    tid = "ef" * 16
+    root = _half(tid, "rag-answer", 1_000, 50.0, "1" * 16, None)
+    one = _half(tid, "chat fast", 1_010, 20.0, "2" * 16, "1" * 16)
+    two = _half(tid, "chat fast", 1_030, 10.0, "3" * 16, "1" * 16)
+    store.traces.record(*root)
+    store.traces.record(one[0] + two[0], one[1] + two[1], one[2] + two[2])
+    record, spans = store.traces.get(tid)
+    assert sorted(s.span_id[0] for s in spans) == ["1", "2", "3"]
+    assert record.name == "rag-answer" and record.span_count == 3
+    assert (record.prompt_tokens, record.cost_usd) == (6, 1.0)
+    assert len(store.traces.calls(CallQuery())) == 2
+
+
 def test_delete_before_removes_old_traces_with_their_rows(store: SqlStore) -> None:
     _record(store, [_trace(i) for i in range(6)])
     assert store.traces.delete_before(1_003) == 3

@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 import functools
 import json
+import operator
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, NamedTuple
@@ -58,20 +59,29 @@ class SqlTraces:
 
         def work(conn: Connection) -> None:
             stored = _stored(conn, ids)
-            new_traces: dict[str, TraceRecord] = {}
-            for t in traces:
-                if t.trace_id not in stored:  # both halves in one batch: one row
-                    seen = new_traces.get(t.trace_id)
-                    new_traces[t.trace_id] = t if seen is None else _combined(seen, t)
+            incoming: dict[str, TraceRecord] = {}
+            for t in traces:  # both halves in one batch: one record
+                seen = incoming.get(t.trace_id)
+                incoming[t.trace_id] = t if seen is None else _combined(seen, t)
+            new_traces = [t for t in incoming.values() if t.trace_id not in stored]
             if new_traces:
-                _insert_many(conn, _traces, [_trace_row(t) for t in new_traces.values()])
+                _insert_many(conn, _traces, [_trace_row(t) for t in new_traces])
             new_spans = [_span_row(s) for s in spans if s.trace_id not in stored]
             new_calls = [_call_row(c) for c in calls if c.trace_id not in stored]
-            for t in traces:
-                if t.trace_id in stored:
-                    more_spans, more_calls = _merge(conn, t, spans, calls)
-                    new_spans += more_spans
-                    new_calls += more_calls
+            if stored:  # halves of traces already stored: group once, not per trace
+                by_trace: dict[str, tuple[list[SpanRecord], list[LLMCallRecord]]] = {}
+                for s in spans:
+                    if s.trace_id in stored:
+                        by_trace.setdefault(s.trace_id, ([], []))[0].append(s)
+                for c in calls:
+                    if c.trace_id in stored:
+                        by_trace.setdefault(c.trace_id, ([], []))[1].append(c)
+                for t in incoming.values():
+                    if t.trace_id in stored:
+                        mine = by_trace.get(t.trace_id, ([], []))
+                        more_spans, more_calls = _merge(conn, t, *mine)
+                        new_spans += more_spans
+                        new_calls += more_calls
             if new_spans:
                 _insert_many(conn, _spans, new_spans)
             if new_calls:
@@ -272,13 +282,16 @@ def _merge(
     spans: Sequence[SpanRecord],
     calls: Sequence[LLMCallRecord],
 ) -> tuple[builtins.list[dict[str, Any]], builtins.list[dict[str, Any]]]:
-    """The rows of ``t`` not stored yet, with its stored trace row updated to cover both halves."""
+    """The rows of ``t`` not stored yet, with its stored trace row updated to cover both halves.
+
+    ``spans`` and ``calls`` are those of ``t``'s trace in this batch.
+    """
     have = set(conn.scalars(select(_spans.c.span_id).where(_spans.c.trace_id == t.trace_id)))
-    add = [s for s in spans if s.trace_id == t.trace_id and s.span_id not in have]
+    add = [s for s in spans if s.span_id not in have]
     if not add:
         return [], []  # the same trace sent again
     added = {s.span_id for s in add}
-    more_calls = [c for c in calls if c.trace_id == t.trace_id and c.span_id in added]
+    more_calls = [c for c in calls if c.span_id in added]
     old = _trace(conn.execute(select(_traces).where(_traces.c.trace_id == t.trace_id)).one())
     half = replace(
         t,
@@ -322,7 +335,7 @@ def _insert_many(conn: Connection, table: Table, rows: builtins.list[dict[str, A
     """
     columns = _COLUMNS[table.name]
     sql = _insert_sql(table.name, columns, conn.dialect.paramstyle)
-    conn.exec_driver_sql(sql, [tuple(row[c] for c in columns) for row in rows])
+    conn.exec_driver_sql(sql, list(map(_GETTERS[table.name], rows)))
 
 
 @functools.cache
@@ -331,8 +344,8 @@ def _insert_sql(table: str, columns: tuple[str, ...], paramstyle: str) -> str:
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), default=str, ensure_ascii=False)
+_json = json.JSONEncoder(separators=(",", ":"), default=str, ensure_ascii=False).encode
+"""Compact JSON; one encoder for every row (``json.dumps`` builds one per call)."""
 
 
 def _fit(table: Table, row: dict[str, Any]) -> dict[str, Any]:
@@ -363,6 +376,10 @@ _COLUMNS = {
     t.name: tuple(c.name for c in t.columns if not (c.primary_key and c.autoincrement is True))
     for t in (_traces, _spans, llm_calls)
 }
+_SPAN_LIMITS = dict(_LIMITS[_spans.name])
+_SPAN_NAME, _SPAN_KIND, _SPAN_STATUS = (_SPAN_LIMITS[c] for c in ("name", "kind", "status"))
+assert len(_SPAN_LIMITS) == 3, "a new limited span column: cut it in _span_row"
+_GETTERS = {name: operator.itemgetter(*columns) for name, columns in _COLUMNS.items()}
 
 
 def _trace_row(t: TraceRecord) -> dict[str, Any]:
@@ -376,20 +393,21 @@ def _trace_row(t: TraceRecord) -> dict[str, Any]:
 
 
 def _span_row(s: SpanRecord) -> dict[str, Any]:
-    row = {
+    # the most frequent row (several per call): its three limited columns cut inline
+    name, kind, status = s.name, s.kind, s.status
+    return {
         "trace_id": s.trace_id,
         "span_id": s.span_id,
         "parent_id": s.parent_id,
-        "name": s.name,
-        "kind": s.kind,
+        "name": name if len(name) <= _SPAN_NAME else name[:_SPAN_NAME],
+        "kind": kind if len(kind) <= _SPAN_KIND else kind[:_SPAN_KIND],
         "start_us": s.start_us,
         "duration_ms": float(s.duration_ms),
-        "status": s.status,
+        "status": status if len(status) <= _SPAN_STATUS else status[:_SPAN_STATUS],
         "error": s.error,
         "attributes": _json(s.attributes) if s.attributes else "{}",
         "events": _json(s.events) if s.events else "[]",
     }
-    return _fit(_spans, row)
 
 
 def _call_row(c: LLMCallRecord) -> dict[str, Any]:
