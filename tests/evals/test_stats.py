@@ -241,3 +241,24 @@ def test_resampling_large_evaluations_in_blocks_keeps_every_resample() -> None:
     assert result.estimate == pytest.approx(0.01)
     assert result.low == pytest.approx(0.01) and result.high == pytest.approx(0.01)
     assert result.p_value == 0.0
+
+
+_TABLES = [[[10, 3], [9, 20]], [[5, 10], [25, 5]], [[101, 121], [59, 33]]]
+
+
+@pytest.mark.parametrize(
+    ("table", "exact"),
+    # statsmodels' chi-square divides by zero without discordant pairs (ours: p = 1)
+    [(t, e) for t in _TABLES for e in (True, False)] + [([[0, 0], [0, 4]], True)],
+)
+def test_mcnemar_equals_statsmodels(table: list[list[int]], exact: bool) -> None:
+    from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
+
+    (both, a_only), (b_only, neither) = table
+    a = [1] * both + [1] * a_only + [0] * b_only + [0] * neither
+    b = [1] * both + [0] * a_only + [1] * b_only + [0] * neither
+    ours = mcnemar(a, b, exact=exact)
+    reference = sm_mcnemar(np.array(table), exact=exact, correction=True)
+    assert ours.p_value == pytest.approx(reference.pvalue, rel=1e-9)
+    if not exact:
+        assert ours.statistic == pytest.approx(reference.statistic, rel=1e-9)
