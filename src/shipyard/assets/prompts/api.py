@@ -8,6 +8,7 @@ need not read the file.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -98,8 +99,25 @@ def diff(
 
 
 def _spec_of(version: AssetVersion, workspace: Workspace | None) -> PromptSpec:
-    with read_file(version, SPEC_FILE, workspace=workspace) as fh:
-        return PromptSpec.from_dict(json.loads(fh.read().decode("utf-8")))
+    """The spec of a version; read once per content digest (a version never changes).
+
+    A prompt used for every call of an evaluation or an app would otherwise be
+    read from the blob store and parsed again each time.
+    """
+    spec = _specs.get(version.digest)
+    if spec is None:
+        with read_file(version, SPEC_FILE, workspace=workspace) as fh:
+            spec = PromptSpec.from_dict(json.loads(fh.read().decode("utf-8")))
+        with _specs_lock:
+            if len(_specs) >= _SPECS_KEPT:
+                _specs.pop(next(iter(_specs)))
+            _specs[version.digest] = spec
+    return spec
+
+
+_SPECS_KEPT = 256
+_specs: dict[str, PromptSpec] = {}
+_specs_lock = threading.Lock()
 
 
 def _spec(spec: object) -> PromptSpec:
