@@ -1,15 +1,18 @@
-"""``shipyard prompts``: create prompt versions, show and render them."""
+"""``shipyard prompts``: create prompt versions, list, show, render and diff them."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from shipyard.cli import output
 from shipyard.core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from shipyard.store.asset_records import Asset, AssetVersion
 
 app = typer.Typer(help="Prompt versions: chat templates with model settings.", no_args_is_help=True)
 _JSON = typer.Option(False, "--json", help="Print JSON.")
@@ -106,3 +109,111 @@ def render(
     for m in messages:
         output.out.print(f"[bold]{m['role']}[/]", highlight=False)
         output.out.print(m["content"], markup=False, highlight=False)
+
+
+@app.command("list")
+def list_(as_json: bool = _JSON) -> None:
+    """Every prompt: its latest version, aliases, variables, model and when it last changed."""
+    rows = [_summary(asset, latest) for asset, latest in _latest_versions()]
+    if as_json:
+        output.print_json(rows)
+        return
+    output.table(
+        None,
+        ["prompt", "latest", "aliases", "variables", "model", "updated"],
+        [
+            (
+                f"prompt:{r['name']}",
+                r["latest_version"],
+                ", ".join(f"{k}→{v}" for k, v in sorted(r["aliases"].items())) or None,
+                ", ".join(r["variables"]) or None,
+                r["model"],
+                output.when(r["updated_at"]),
+            )
+            for r in rows
+        ],
+    )
+
+
+def _latest_versions() -> list[tuple[Asset, AssetVersion]]:
+    from shipyard.workspace import current_workspace
+
+    store = current_workspace().store.assets
+    return [
+        (a, store.resolve(f"prompt:{a.name}@{a.latest_version}"))
+        for a in store.list("prompt")
+        if a.latest_version is not None
+    ]
+
+
+def _summary(asset: Asset, latest: AssetVersion) -> dict[str, Any]:
+    meta = latest.metadata
+    provider, model = meta.get("provider"), meta.get("model")
+    return {
+        "name": asset.name,
+        "ref": latest.ref,
+        "latest_version": latest.version,
+        "versions": asset.version_count,
+        "aliases": dict(asset.aliases),
+        "variables": list(meta.get("variables") or []),
+        "model": f"{provider}/{model}" if provider and model else model,
+        "description": meta.get("description") or None,
+        "updated_at": latest.created_at,
+    }
+
+
+@app.command("diff")
+def diff(
+    old: str = typer.Argument(..., help="e.g. prompt:support@1"),
+    new: str = typer.Argument(
+        None,
+        help="e.g. prompt:support@2, or just @2 for the same prompt;"
+        " default: OLD against the version before it.",
+        show_default=False,
+    ),
+    as_json: bool = _JSON,
+) -> None:
+    """A unified diff of two versions' messages and model settings."""
+    import shipyard as sy
+    from shipyard.assets.registry import resolve
+
+    first = resolve(old, "prompt")
+    if new is None:
+        if first.version == 1:
+            raise InvalidInput(
+                f"{first.ref} is the first version, there is nothing before it;"
+                " name two versions, e.g. 'shipyard prompts diff prompt:NAME@1 @2'"
+            )
+        first, second = resolve(f"prompt:{first.name}@{first.version - 1}"), first
+    else:
+        shorthand = new.startswith("@") or new.isdigit()
+        target = f"prompt:{first.name}{new if new.startswith('@') else '@' + new}"
+        second = resolve(target if shorthand else new, "prompt")
+    lines = sy.prompts.diff(first.ref, second.ref)
+    if as_json:
+        output.print_json(
+            {"old": first.ref, "new": second.ref, "identical": not lines, "diff": lines}
+        )
+        return
+    if not lines:
+        output.err.print(f"{first.ref} and {second.ref} hold the same prompt")
+        return
+    for line in lines:
+        output.out.print(
+            line, style=_diff_style(line), markup=False, highlight=False, soft_wrap=True
+        )
+
+
+def _diff_style(line: str) -> str | None:
+    if line.startswith(("+++", "---")):
+        return "bold"
+    if line.startswith("@@"):
+        return "cyan"
+    if line.startswith("+"):
+        return "green"
+    if line.startswith("-"):
+        return "red"
+    return None
+
+
+# `shipyard prompts test` (run a prompt's evaluation) goes here, next to its siblings.

@@ -26,7 +26,17 @@ def create_app(
     With a ``gateway`` config the OpenAI-compatible LLM gateway is mounted at ``/v1``.
     """
     from shipyard.server import pages
-    from shipyard.server.api import assets, blobs, experiments, keys, runs, serving, traces
+    from shipyard.server.api import (
+        assets,
+        blobs,
+        experiments,
+        keys,
+        prompts,
+        runs,
+        serving,
+        traces,
+    )
+    from shipyard.server.pages import playground
 
     ws = workspace or Workspace.open()
     app = FastAPI(
@@ -48,7 +58,9 @@ def create_app(
     app.include_router(serving.router, prefix="/api/v1", dependencies=secured)
     app.include_router(traces.router, prefix="/api/v1", dependencies=secured)
     app.include_router(keys.router, prefix="/api/v1", dependencies=secured)
+    app.include_router(prompts.router, prefix="/api/v1", dependencies=secured)
     pages.mount(app)
+    app.include_router(playground.router)
     if gateway is not None:  # virtual keys (the auth stage) guard /v1, not the server token
         from shipyard.llm.gateway import Gateway, create_v1_app
 

@@ -46,6 +46,7 @@ NAV: list[NavLink] = [
     NavLink("Registry", "Prompts", "/ui/assets?kind=prompt", ("/ui/assets/prompt/",)),
     NavLink("Pipelines", "Pipeline runs", "/ui/pipelines", ("/ui/pipelines/",)),
     NavLink("Serving", "Deployments", "/ui/deployments"),
+    NavLink("LLM", "Playground", "/ui/prompts", ("/ui/prompts/",)),
     NavLink("LLM", "Traces", "/ui/traces", ("/ui/traces/",)),
     NavLink("LLM", "Usage", "/ui/usage"),
     NavLink("LLM", "Keys", "/ui/keys", ("/ui/keys/",)),
