@@ -31,6 +31,7 @@ EXPECTED = {
     "delete_experiment",
     "delete_run",
     "download_artifacts",
+    "evals",
     "get_run",
     "indexes",
     "list_experiments",
@@ -93,3 +94,16 @@ def test_import_is_fast_and_light() -> None:
     assert all(r["heavy"] == [] for r in results), results
     best = min(r["seconds"] for r in results)
     assert best < 0.3, f"import shipyard took {best * 1000:.0f} ms at best"
+
+
+def test_evals_namespace_is_the_evals_api() -> None:
+    import shipyard.evals.compare  # binds the package to shipyard.evals, as any import does
+    from shipyard.evals import api
+    from shipyard.evals.promotion import promote, run_gate
+    from shipyard.evals.runner import evaluate
+
+    assert shipyard.evals.evaluate is evaluate
+    assert shipyard.evals.run_gate is run_gate and shipyard.evals.promote is promote
+    assert shipyard.evals.compare_evaluations is shipyard.evals.compare.compare
+    for name in api.__all__:
+        assert getattr(shipyard.evals, name) is getattr(api, name), name

@@ -19,6 +19,7 @@ _MODULES: dict[str, str] = {
     "models": "shipyard.assets.models.api",
     "pipelines": "shipyard.pipelines",
     "llm": "shipyard.llm",
+    "evals": "shipyard.evals",
 }
 
 _EXPORTS: dict[str, str] = {
@@ -77,6 +78,7 @@ __all__ = [
     "delete_experiment",
     "delete_run",
     "download_artifacts",
+    "evals",
     "get_run",
     "indexes",
     "list_experiments",
@@ -93,7 +95,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from shipyard import llm, pipelines
+    from shipyard import evals, llm, pipelines
     from shipyard.assets.datasets import api as datasets
     from shipyard.assets.indexes import api as indexes
     from shipyard.assets.models import api as models

@@ -173,6 +173,28 @@ class AliasMove:
 
 
 @dataclass(frozen=True)
+class AliasGate:
+    """The gate policy (YAML text) an alias of an asset moves through."""
+
+    alias: str
+    policy: str
+    updated_at: int
+    updated_by: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "alias": self.alias,
+            "policy": self.policy,
+            "updated_at": self.updated_at,
+            "updated_by": self.updated_by,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> AliasGate:
+        return cls(str(d["alias"]), str(d["policy"]), int(d["updated_at"]), d.get("updated_by"))
+
+
+@dataclass(frozen=True)
 class LineageEdge:
     """``run consumed version``, ``run produced version`` or ``version derived_from source``."""
 

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from shipyard.core.refs import AssetRef
 from shipyard.store.asset_records import (
     Alias,
+    AliasGate,
     AliasMove,
     Asset,
     AssetFile,
@@ -121,6 +122,11 @@ class AliasRepo(Protocol):
     def list(self, ref: AssetRef) -> builtins.list[Alias]: ...
     def history(self, ref: AssetRef, alias: str | None = None) -> builtins.list[AliasMove]: ...
     def delete(self, ref: AssetRef, alias: str, moved_by: str | None = None) -> None: ...
+    def set_gate(
+        self, ref: AssetRef, alias: str, policy: str | None, by: str | None = None
+    ) -> AliasGate | None: ...
+    def gate(self, ref: AssetRef, alias: str) -> str | None: ...
+    def gates(self, ref: AssetRef) -> builtins.list[AliasGate]: ...
 
 
 class LineageRepo(Protocol):

@@ -1,4 +1,10 @@
-"""The registry repositories of ``RemoteStore``: the asset REST API of a shipyard server."""
+"""The registry repositories of ``RemoteStore``: the asset REST API of a shipyard server.
+
+A client cannot claim that a check passed: a move that needs one (a protected
+or gated alias) goes to ``/api/v1/aliases/promote``, where the server runs the
+gate again itself (reusing the evaluations already stored) and moves the alias
+only when it passes, recording its own evidence.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from shipyard.core.http import ApiClient
 from shipyard.core.refs import AssetRef
 from shipyard.store.asset_records import (
     Alias,
+    AliasGate,
     AliasMove,
     Asset,
     AssetFile,
@@ -87,7 +94,8 @@ class RemoteAliases:
     ) -> AliasMove:
         # ``authorized`` is not sent: a server decides itself whether a check passed.
         body = {"ref": str(ref), "alias": alias, "moved_by": moved_by, "evidence": evidence}
-        return AliasMove.from_dict(self.api.request("POST", "/api/v1/aliases/move", json=body))
+        path = "/api/v1/aliases/promote" if authorized else "/api/v1/aliases/move"
+        return AliasMove.from_dict(self.api.request("POST", path, json=body))
 
     def protect(
         self, ref: AssetRef, alias: str, protected: bool = True, moved_by: str | None = None
@@ -107,6 +115,24 @@ class RemoteAliases:
     def delete(self, ref: AssetRef, alias: str, moved_by: str | None = None) -> None:
         params = {"ref": ref.base, "alias": alias, **({"moved_by": moved_by} if moved_by else {})}
         self.api.request("DELETE", "/api/v1/aliases", params=params)
+
+    def set_gate(
+        self, ref: AssetRef, alias: str, policy: str | None, by: str | None = None
+    ) -> AliasGate | None:
+        body = {"ref": ref.base, "alias": alias, "policy": policy, "updated_by": by}
+        out = self.api.request("POST", "/api/v1/aliases/gate", json=body)
+        return None if out["gate"] is None else AliasGate.from_dict(out["gate"])
+
+    def gate(self, ref: AssetRef, alias: str) -> str | None:
+        out = self.api.request(
+            "GET", "/api/v1/aliases/gate", params={"ref": ref.base, "alias": alias}
+        )
+        policy = out["policy"]
+        return None if policy is None else str(policy)
+
+    def gates(self, ref: AssetRef) -> builtins.list[AliasGate]:
+        out = self.api.request("GET", "/api/v1/aliases/gates", params={"ref": ref.base})
+        return [AliasGate.from_dict(g) for g in out["gates"]]
 
 
 class RemoteLineage:

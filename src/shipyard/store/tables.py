@@ -191,6 +191,18 @@ alias_moves = Table(
     Index("ix_alias_moves_asset", "asset_id", "alias"),
 )
 
+# The gate policy (YAML) an alias moves through; it exists before the alias may,
+# so a first promotion needs a passing gate too.
+alias_gates = Table(
+    "alias_gates",
+    metadata,
+    Column("asset_id", Integer, ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True),
+    Column("alias", String(64), primary_key=True),
+    Column("policy", Text, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("updated_by", String(255), nullable=True),
+)
+
 # Edges between runs and versions: consumed / produced (run_id, version_id) and
 # derived_from (version_id <- source_version_id).
 lineage = Table(

@@ -1,5 +1,8 @@
 """``/api/v1/assets``, ``/api/v1/aliases`` and ``/api/v1/lineage``: the registry over REST.
 
+Aliases with a gate (``/aliases/gate``) move through ``/aliases/promote``, where
+the server runs the gate itself (``shipyard.evals.promotion``).
+
 Every endpoint that names an asset takes the reference form
 ``KIND:NAME[@VERSION|@ALIAS|@latest]`` in a ``ref`` field or query parameter.
 """
@@ -50,6 +53,13 @@ class ProtectIn(BaseModel):
     alias: str
     protected: bool = True
     moved_by: str | None = None
+
+
+class GateIn(BaseModel):
+    ref: str
+    alias: str
+    policy: str | None = None  # the YAML text; None removes the gate
+    updated_by: str | None = None
 
 
 class EdgeIn(BaseModel):
@@ -150,6 +160,38 @@ def delete_alias(
 ) -> Response:
     ws.store.aliases.delete(parse_ref(ref), alias, moved_by=moved_by)
     return Response(status_code=204)
+
+
+@router.post("/aliases/promote")
+def promote_alias(body: MoveIn, ws: Workspace = Depends(workspace)) -> dict[str, Any]:
+    # The client's check is not trusted: the server runs the gate again itself,
+    # reusing the evaluations stored here, and records its own evidence.
+    from shipyard.evals.promotion import verify_and_promote
+
+    move = verify_and_promote(
+        body.ref, body.alias, body.evidence, moved_by=body.moved_by, workspace=ws
+    )
+    return move.to_dict()
+
+
+@router.post("/aliases/gate")
+def set_alias_gate(body: GateIn, ws: Workspace = Depends(workspace)) -> dict[str, Any]:
+    from shipyard.evals.promotion import attach_gate
+
+    gate = attach_gate(
+        body.ref, body.alias, body.policy, source="gate", by=body.updated_by, workspace=ws
+    )
+    return {"gate": None if gate is None else gate.to_dict()}
+
+
+@router.get("/aliases/gate")
+def alias_gate(ref: str, alias: str, ws: Workspace = Depends(workspace)) -> dict[str, Any]:
+    return {"policy": ws.store.aliases.gate(parse_ref(ref), alias)}
+
+
+@router.get("/aliases/gates")
+def alias_gates(ref: str, ws: Workspace = Depends(workspace)) -> dict[str, Any]:
+    return {"gates": [g.to_dict() for g in ws.store.aliases.gates(parse_ref(ref))]}
 
 
 @router.post("/lineage", status_code=204)

@@ -5,5 +5,5 @@ importing Alembic, whether it is current, older (upgrade) or newer (refuse).
 A test checks that it matches Alembic's own view of the scripts.
 """
 
-REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004")
+REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004", "0005")
 HEAD = REVISIONS[-1]
