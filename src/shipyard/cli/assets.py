@@ -139,6 +139,41 @@ def alias(
     output.err.print(f"{parse_ref(ref).base}@{name} → version {move.to_version} ({was})")
 
 
+@app.command("promote")
+def promote(
+    ref: str = typer.Argument(..., help="The version to promote, e.g. model:sentiment@7"),
+    to: str = typer.Option(..., "--to", help="The alias to move, e.g. production"),
+    policy: Path = typer.Option(
+        None, "--policy", "-p", help="A gate policy to check when the alias has no gate."
+    ),
+    reuse: bool = typer.Option(
+        True, "--reuse/--no-reuse", help="Reuse stored evaluations of the same versions."
+    ),
+) -> None:
+    """Move an alias through its gate: refused (exit 1) unless every condition holds."""
+    from shipyard.cli.gates import print_gate
+    from shipyard.evals.promotion import promote as promote_version
+
+    move, result = promote_version(ref, to, policy=policy, reuse=reuse, progress=True)
+    if result is not None:
+        print_gate(result)
+    base = parse_ref(ref).base
+    if move is None:
+        output.err.print(
+            f"[bold red]refused:[/] {base}@{to} stays where it was; the failing conditions "
+            "are above",
+            highlight=False,
+        )
+        raise typer.Exit(1)
+    was = "new" if move.from_version is None else f"was {move.from_version}"
+    output.out.print(f"{base}@{to} → version {move.to_version} ({was})", highlight=False)
+    if result is not None:
+        output.err.print(
+            f"evidence: gate run {result.run_id} and the alias history "
+            f"(shipyard assets aliases {base} --history)"
+        )
+
+
 @app.command("aliases")
 def aliases(
     ref: str = typer.Argument(..., help="KIND:NAME"),

@@ -14,7 +14,9 @@ import typer
 from shipyard.cli import (
     assets,
     datasets,
+    evals,
     experiments,
+    gates,
     gateway,
     keys,
     lineage,
@@ -48,6 +50,8 @@ app.add_typer(prompts.app, name="prompts")
 app.add_typer(pipelines.app, name="pipelines")
 app.add_typer(traces.app, name="traces")
 app.add_typer(keys.app, name="keys")
+app.add_typer(evals.app, name="eval")
+app.add_typer(gates.app, name="gate")
 lineage.register(app)
 serve.register(app)
 serve_model.register(app)
