@@ -74,3 +74,34 @@ def test_round_trip_through_bytes_path_and_file(tmp_path: Path) -> None:
 def test_garbage_is_invalid_input() -> None:
     with pytest.raises(InvalidInput, match="not a readable Parquet"):
         read_parquet(b"PAR1 nope")
+
+
+def test_reading_from_a_python_file_object_lets_the_process_exit_cleanly(tmp_path: Path) -> None:
+    """``pq.read_table`` of bytes or a file object left pyarrow threads that aborted the exit (134).
+
+    Every ``sy.datasets.load`` reads through such an object (the verified blob
+    reader), so a user's script finished its work and then crashed.
+    """
+    import subprocess
+    import sys
+
+    script = tmp_path / "read.py"
+    script.write_text(
+        "import io\n"
+        "import pyarrow as pa\n"
+        "from shipyard.assets.datasets import parquet_bytes, read_parquet\n"
+        "data = parquet_bytes(pa.table({'a': list(range(50)), 'b': list('xy' * 25)}))\n"
+        "class Reader(io.RawIOBase):\n"  # not a BytesIO: what a blob store's reader looks like
+        "    def __init__(self, b): self.b = io.BytesIO(b)\n"
+        "    def readable(self): return True\n"
+        "    def seekable(self): return True\n"
+        "    def readinto(self, buf): return self.b.readinto(buf)\n"
+        "    def seek(self, *a): return self.b.seek(*a)\n"
+        "    def tell(self): return self.b.tell()\n"
+        "assert read_parquet(Reader(data)).num_rows == 50\n"
+        "assert read_parquet(data).num_rows == 50\n",
+        encoding="utf-8",
+    )
+    for _ in range(3):  # it aborted on most runs, not all
+        done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr

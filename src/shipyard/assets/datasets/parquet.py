@@ -23,7 +23,6 @@ data after an upgrade.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -76,8 +75,11 @@ def read_parquet(
 ) -> pa.Table:
     """Read Parquet from bytes, a path or a binary file object (optionally only ``columns``)."""
     if isinstance(source, bytes | bytearray | memoryview):
-        source = io.BytesIO(source)
+        source = pa.BufferReader(source)
     try:
-        return pq.read_table(source, columns=columns)
+        # Not pq.read_table: for anything but a path it reads through pyarrow.dataset,
+        # whose threads outlive the script (pyarrow 26): the interpreter then aborts at
+        # exit ("terminate called without an active exception", exit 134).
+        return pq.ParquetFile(source).read(columns=columns)
     except pa.ArrowException as exc:
         raise InvalidInput(f"not a readable Parquet table: {exc}") from exc
