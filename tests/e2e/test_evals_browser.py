@@ -42,7 +42,7 @@ def pair(e2e_workspace: Workspace, tmp_path: Path) -> Any:
 
 @pytest.fixture
 def evals_server(e2e_workspace: Workspace, serve_app: Any, pair: Any) -> Iterator[str]:
-    with serve_app(F.with_evals(create_app(e2e_workspace))) as server:
+    with serve_app(create_app(e2e_workspace)) as server:
         yield server.url
 
 

@@ -6,8 +6,7 @@
   text, whose first word is the expected label on nine cases in ten; its
   cases carry the trace ids of real gateway calls.
 
-Built with the real runner in well under a second. ``with_evals`` adds the
-evaluation routers to an app until ``create_app`` registers them itself.
+Built with the real runner in well under a second.
 """
 
 from __future__ import annotations
@@ -15,14 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from fastapi import Depends, FastAPI
-
 import shipyard as sy
 from shipyard.evals.api import create_dataset, evaluate
 from shipyard.evals.results import EvaluationResult
-from shipyard.server.api import evals as evals_api
-from shipyard.server.auth import check_token
-from shipyard.server.pages import evals as eval_pages
 from shipyard.workspace import Workspace
 
 LABELS = ("positive", "negative", "neutral")
@@ -72,13 +66,3 @@ def make_pair(ws: Workspace, folder: Path, n: int = 90, data: str = "reviews") -
         workspace=ws,
     )
     return Pair(base, cand)
-
-
-def with_evals(app: FastAPI) -> FastAPI:
-    """``app`` with the evaluation API and pages, unless ``create_app`` already has them."""
-    paths = {getattr(route, "path", None) for route in app.routes}
-    if "/api/v1/evals" not in paths:
-        app.include_router(evals_api.router, prefix="/api/v1", dependencies=[Depends(check_token)])
-    if "/ui/evals" not in paths:
-        app.include_router(eval_pages.router)
-    return app

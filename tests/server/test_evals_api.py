@@ -42,7 +42,7 @@ def ws() -> Workspace:
 
 @pytest.fixture
 def client(ws: Workspace) -> Iterator[TestClient]:
-    with TestClient(F.with_evals(create_app(ws))) as c:
+    with TestClient(create_app(ws)) as c:
         yield c
 
 
@@ -256,7 +256,7 @@ def test_report(client: TestClient, pair: Any, ws: Workspace, tmp_path: Path) ->
 
 
 def test_the_token_guards_the_api(ws: Workspace, pair: Any) -> None:
-    with TestClient(F.with_evals(create_app(ws, token="s3cret"))) as c:
+    with TestClient(create_app(ws, token="s3cret")) as c:
         assert c.get("/api/v1/evals").status_code == 401
         ok = c.get("/api/v1/evals", headers={"Authorization": "Bearer s3cret"})
         assert ok.status_code == 200 and len(ok.json()["evaluations"]) == 2

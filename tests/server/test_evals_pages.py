@@ -42,7 +42,7 @@ def ws() -> Workspace:
 
 @pytest.fixture
 def client(ws: Workspace) -> Iterator[TestClient]:
-    with TestClient(F.with_evals(create_app(ws))) as c:
+    with TestClient(create_app(ws)) as c:
         yield c
 
 
@@ -244,7 +244,7 @@ def test_report(client: TestClient, pair: Any) -> None:
 
 
 def test_pages_need_the_token(ws: Workspace, pair: Any) -> None:
-    with TestClient(F.with_evals(create_app(ws, token="s3cret"))) as c:
+    with TestClient(create_app(ws, token="s3cret")) as c:
         r = c.get("/ui/evals", follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"].startswith("/ui/login")
 

@@ -29,6 +29,7 @@ def create_app(
     from shipyard.server.api import (
         assets,
         blobs,
+        evals,
         experiments,
         keys,
         prompts,
@@ -36,7 +37,6 @@ def create_app(
         serving,
         traces,
     )
-    from shipyard.server.pages import playground
 
     ws = workspace or Workspace.open()
     app = FastAPI(
@@ -59,8 +59,8 @@ def create_app(
     app.include_router(traces.router, prefix="/api/v1", dependencies=secured)
     app.include_router(keys.router, prefix="/api/v1", dependencies=secured)
     app.include_router(prompts.router, prefix="/api/v1", dependencies=secured)
+    app.include_router(evals.router, prefix="/api/v1", dependencies=secured)
     pages.mount(app)
-    app.include_router(playground.router)
     if gateway is not None:  # virtual keys (the auth stage) guard /v1, not the server token
         from shipyard.llm.gateway import Gateway, create_v1_app
 

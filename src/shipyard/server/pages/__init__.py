@@ -7,8 +7,9 @@ Layout of this package:
 - ``routing``: ``page_router()``; its routes turn errors into HTML pages and
   a missing token into a redirect to ``/ui/login``.
 - one module per area (``experiments``, ``runs``, ``compare``, ``login``,
-  ``assets``, ``pipelines``, ``deployments``, and for the LLM gateway ``traces``,
-  ``usage``, ``llm_keys``), each with a ``router``; ``static`` serves ``/static/``;
+  ``assets``, ``pipelines``, ``deployments``, ``evals`` (with ``eval_compare``),
+  and for the LLM gateway ``playground``, ``traces``, ``usage``, ``llm_keys``),
+  each with a ``router``; ``static`` serves ``/static/``;
   ``lineage``, ``graph_layout`` and ``graph_routing`` draw lineage as SVG.
 
 A later area (pipelines, deployments, the gateway, …) adds a module with a
@@ -23,10 +24,12 @@ from shipyard.server.pages import (
     assets,
     compare,
     deployments,
+    evals,
     experiments,
     llm_keys,
     login,
     pipelines,
+    playground,
     runs,
     static,
     traces,
@@ -41,9 +44,11 @@ AREAS = (
     experiments,
     runs,
     compare,
+    evals,
     assets,
     pipelines,
     deployments,
+    playground,
     traces,
     usage,
     llm_keys,

@@ -40,6 +40,7 @@ NAV: list[NavLink] = [
     NavLink("Experiments", "Experiments", "/ui/", ("/ui/experiments/",)),
     NavLink("Experiments", "Runs", "/ui/runs", ("/ui/runs/",)),
     NavLink("Experiments", "Compare", "/ui/compare"),
+    NavLink("Experiments", "Evaluations", "/ui/evals", ("/ui/evals/",)),
     NavLink("Registry", "Assets", "/ui/assets", ("/ui/assets/index/",)),
     NavLink("Registry", "Datasets", "/ui/assets?kind=dataset", ("/ui/assets/dataset/",)),
     NavLink("Registry", "Models", "/ui/assets?kind=model", ("/ui/assets/model/",)),
