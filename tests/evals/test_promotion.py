@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import yaml
 from sklearn.linear_model import LogisticRegression
 
 import shipyard as sy
@@ -171,12 +172,17 @@ def test_attaching_checks_the_policy(credit_model: AssetVersion) -> None:
         )
     with pytest.raises(InvalidInput, match="not valid YAML"):
         attach_gate("model:credit", "production", "data: [", source="gate")
-    sy.prompts.create("p", "{{ text }}")
-    with pytest.raises(InvalidInput, match="add `model:` to the policy"):
-        attach_gate("prompt:p", "production", POLICY)
+    sy.prompts.create("p", "{{ text }}")  # names no model: a gate without `model:` cannot run it
+    attach_gate("prompt:p", "production", POLICY)  # a later version may name one
+    with pytest.raises(
+        InvalidInput, match=r"prompt:p@1 names no model.*add `model:` to the policy"
+    ):
+        run_gate(yaml.safe_load(POLICY), "prompt:p@1", progress=False)
+    attach_gate("prompt:p", "production", None)
     with pytest.raises(InvalidInput, match="gates guard models and prompts"):
         attach_gate("dataset:credit-eval", "production", POLICY)
     assert current_workspace().store.aliases.gates(sy_ref("model:credit")) == []
+    assert current_workspace().store.aliases.gates(sy_ref("prompt:p")) == []
 
 
 def sy_ref(text: str) -> Any:

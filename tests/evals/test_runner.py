@@ -136,7 +136,7 @@ def test_everything_is_checked_before_a_run_starts(
         (("model:credit@1", credit_eval.ref, ["acuracy"]), {}, "acuracy"),
         (("model:credit@1", "dataset:plain@1", ["accuracy"]), {}, "has no column 'expected'"),
         (("model:credit@9", credit_eval.ref, ["accuracy"]), {}, "credit"),
-        (("prompt:p@1", credit_eval.ref, []), {}, "needs a model to run on"),
+        (("prompt:p@1", credit_eval.ref, []), {}, "names no model"),
         (("prompt:p@1", credit_eval.ref, []), {"model": "echo/echo"}, "'text'"),
         (("model:credit@1", "dataset:nope@1", []), {}, "nope"),
         (("model:credit@1", credit_eval.ref, []), {"parallel": 0}, "parallel"),

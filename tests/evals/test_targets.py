@@ -182,10 +182,20 @@ def _sentiment_prompt() -> None:
 
 def test_prompt_target_needs_a_model() -> None:
     _sentiment_prompt()
-    with pytest.raises(InvalidInput, match=r"prompt:echo-label@1 needs a model to run on.*--model"):
+    with pytest.raises(InvalidInput, match=r"prompt:echo-label@1 names no model.*--model"):
         parse_target("prompt:echo-label@1")
     with pytest.raises(InvalidInput, match="mode must be one of auto, chat, completion"):
         parse_target("prompt:echo-label@1", model="echo/echo", options={"mode": "x"})
+
+
+def test_prompt_target_runs_on_the_model_its_settings_pin() -> None:
+    sy.prompts.create("pinned", "{{ text }}", model={"provider": "echo", "model": "echo"})
+    sy.prompts.create("bare-model", "{{ text }}", model={"model": "my-alias"})
+    assert parse_target("prompt:pinned@1").model == "echo/echo"
+    assert parse_target("prompt:pinned@1", model="local/gemma-3-270m").model == (
+        "local/gemma-3-270m"
+    )
+    assert parse_target("prompt:bare-model@1").model == "my-alias"  # a gateway alias
 
 
 def test_prompt_target_through_the_request_path() -> None:

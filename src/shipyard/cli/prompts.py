@@ -1,4 +1,4 @@
-"""``shipyard prompts``: create prompt versions, list, show, render and diff them."""
+"""``shipyard prompts``: create prompt versions, list, show, render, diff and test them."""
 
 from __future__ import annotations
 
@@ -216,4 +216,59 @@ def _diff_style(line: str) -> str | None:
     return None
 
 
-# `shipyard prompts test` (run a prompt's evaluation) goes here, next to its siblings.
+@app.command("test")
+def test(
+    ref: str = typer.Argument(..., help="The version to test, e.g. prompt:support@3."),
+    data: str = typer.Option(
+        None, "--data", "-d", help="The eval dataset, e.g. dataset:support-eval@1."
+    ),
+    scorer: list[str] = typer.Option(
+        [], "--scorer", "-s", help="A scorer spec (accuracy, f1, contains:text=…); repeat."
+    ),
+    condition: list[str] = typer.Option(
+        [], "--condition", "-c", help="A condition that must hold, e.g. 'accuracy >= 0.9'; repeat."
+    ),
+    model: str = typer.Option(
+        None, "--model", "-m", help="The model to run on (default: the one the prompt names)."
+    ),
+    against: str = typer.Option(
+        "production",
+        "--against",
+        help="The alias it would go live at: its gate, or its version to beat.",
+    ),
+    policy: Path = typer.Option(None, "--policy", "-p", help="A YAML gate policy to check."),
+    reuse: bool = typer.Option(
+        True, "--reuse/--no-reuse", help="Reuse stored evaluations of the same versions."
+    ),
+    as_json: bool = _JSON,
+) -> None:
+    """Run a prompt version's evaluation and check it before it goes live; exit 1 if it fails.
+
+    With --data, the version runs over that dataset: every case must run, each
+    --condition must hold, and it must not be significantly worse than the
+    version at --against. Without --data, the gate attached to --against runs
+    (what `shipyard assets promote REF --to production` would check).
+    """
+    from shipyard.cli.evals import metrics_table
+    from shipyard.cli.gates import print_gate
+    from shipyard.evals.prompt_test import run_prompt_test
+    from shipyard.evals.storage import load_evaluation
+
+    result = run_prompt_test(
+        ref,
+        policy=policy,
+        data=data,
+        scorers=scorer,
+        conditions=condition,
+        model=model,
+        against=against or None,
+        reuse=reuse,
+        progress=True,
+    )
+    if as_json:
+        output.print_json(result.to_dict())
+    else:
+        metrics_table(load_evaluation(result.candidate["run_id"]).metrics)
+        print_gate(result)
+    if not result.passed:
+        raise typer.Exit(1)

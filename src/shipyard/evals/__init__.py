@@ -36,6 +36,7 @@ _API = frozenset(
         "parse_target",
         "promote",
         "run_gate",
+        "run_prompt_test",
     }
 )
 """What ``sy.evals`` offers (``evals.api``), loaded on first use.

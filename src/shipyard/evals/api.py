@@ -9,7 +9,8 @@
   (``compare.compare``; under another name, as ``shipyard.evals.compare`` is the module);
 * ``load_policy`` / ``check`` — gate policies and their results (``gates``);
 * ``run_gate`` / ``promote`` / ``attach_gate`` — gates run on a candidate version
-  and wired to alias moves (``promotion``).
+  and wired to alias moves (``promotion``);
+* ``run_prompt_test`` — a prompt version's test before it goes live (``prompt_test``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from shipyard.evals.compare import Comparison
 from shipyard.evals.compare import compare as compare_evaluations
 from shipyard.evals.gates import GateResult, Policy, check, load_policy
 from shipyard.evals.promotion import GateRun, attach_gate, promote, run_gate
+from shipyard.evals.prompt_test import run_prompt_test
 from shipyard.evals.results import CaseResult, EvaluationResult
 from shipyard.evals.runner import evaluate
 from shipyard.evals.storage import (
@@ -51,4 +53,5 @@ __all__ = [
     "parse_target",
     "promote",
     "run_gate",
+    "run_prompt_test",
 ]

@@ -88,8 +88,18 @@ def policy_from_text(text: str, source: str = "policy") -> Policy:
     return replace(policy, source=source)
 
 
-def validate_policy(policy: Policy, kind: str | None = None) -> None:
-    """Refuse a policy that cannot run: an unknown scorer or metric, a prompt gate without a model."""
+def validate_policy(
+    policy: Policy,
+    kind: str | None = None,
+    candidate: AssetVersion | None = None,
+    workspace: Workspace | None = None,
+) -> None:
+    """Refuse a policy that cannot run: an unknown scorer or metric, a prompt with no model.
+
+    A prompt runs on the policy's ``model``, else on the one its version's
+    settings name; with no ``candidate`` to look at, a policy without a model
+    is accepted (each version is checked when the gate runs).
+    """
     from shipyard.evals.scorers import is_known_metric, metric_names
 
     try:
@@ -97,11 +107,14 @@ def validate_policy(policy: Policy, kind: str | None = None) -> None:
     except InvalidInput as exc:
         raise InvalidInput(f"{policy.source}: scorers: {exc.message}") from None
     policy.validate(lambda metric: is_known_metric(metric, policy.scorers))
-    if kind == "prompt" and policy.model is None:
-        raise InvalidInput(
-            f"{policy.source}: a prompt is evaluated on a model; add `model:` to the policy "
-            "(e.g. model: local/gemma-3-270m)"
-        )
+    if kind == "prompt" and policy.model is None and candidate is not None:
+        from shipyard.evals.targets.prompt import default_model
+
+        if default_model(candidate.ref, workspace or current_workspace()) is None:
+            raise InvalidInput(
+                f"{policy.source}: {candidate.ref} names no model in its settings; add `model:` "
+                "to the policy (e.g. model: local/gemma-3-270m)"
+            )
 
 
 def attach_gate(
@@ -155,7 +168,7 @@ def run_gate(
         raise InvalidInput(
             f"{candidate.ref} is a {candidate.kind}; a gate checks a model or prompt version"
         )
-    validate_policy(chosen, candidate.kind)
+    validate_policy(chosen, candidate.kind, candidate, ws)
     model = chosen.model if candidate.kind == "prompt" else None
     data = resolve(chosen.data, "dataset", workspace=ws)
     at_alias = {at: _at_alias(candidate, at, ws) for at in chosen.aliases()}
@@ -306,7 +319,10 @@ def _evaluation(
 ) -> EvaluationResult:
     from shipyard.evals.runner import evaluate
     from shipyard.evals.storage import latest_evaluation
+    from shipyard.evals.targets.prompt import default_model
 
+    if model is None and target.startswith("prompt:"):
+        model = default_model(target, ws)  # a reused evaluation must be on the same model
     if reuse:
         found = latest_evaluation(target, data, policy.scorers, model=model, workspace=ws)
         if found is not None:

@@ -60,7 +60,8 @@ def evaluate(
         data: the eval dataset version (``dataset:sentiment-eval@1``).
         scorers: scorer specs (``accuracy``, ``regex:pattern=^yes``); latency,
             cost and error counts are always measured.
-        model: the model a prompt target runs on (``local/gemma-3-270m``).
+        model: the model a prompt target runs on (``local/gemma-3-270m``); by
+            default the one the prompt version's settings name.
         expected, inputs: the answer column and the input columns to use.
         labels: the class labels a prompt's answer is normalised to; by
             default derived from the expected values when they look like
@@ -87,9 +88,9 @@ def evaluate(
     owned = not isinstance(target, Target)  # a Target given in is the caller's to close
     if isinstance(target, Target):
         chosen = target
-        model = model if model is not None else target.model
     else:
         chosen = parse_target(target, model=model, options=target_options, workspace=ws)
+    model = model if model is not None else chosen.model  # a prompt's pinned model
     class_labels = derived_labels(cases) if labels is None else [str(x) for x in labels]
     try:
         chosen.prepare(cases, class_labels)

@@ -66,9 +66,6 @@ class PromptTarget(Target):
         options: Mapping[str, Any] | None,
         workspace: Workspace,
     ) -> PromptTarget:
-        from shipyard.assets.prompts.api import SPEC_FILE
-        from shipyard.assets.registry import read_file, resolve
-
         opts = checked_options(spec, options, cls.options)
         mode = opts.get("mode", "auto")
         if mode not in MODES:
@@ -78,14 +75,16 @@ class PromptTarget(Target):
         params = opts.get("params") or {}
         if not isinstance(params, Mapping):
             raise InvalidInput("prompt target params must be an object such as {'max_tokens': 8}")
-        if not model or not str(model).strip():
+        version = resolve_prompt(spec, workspace)
+        prompt = _read_spec(version, workspace)
+        if model is None or not str(model).strip():
+            model = pinned_model(prompt)
+        if model is None:
             raise InvalidInput(
-                f"{spec} needs a model to run on: pass model='local/gemma-3-270m' "
-                "(or any provider/model or gateway alias; --model on the command line)"
+                f"{spec} names no model in its settings, so it needs one to run on: pass "
+                "model='local/gemma-3-270m' (or any provider/model or gateway alias; --model "
+                "on the command line)"
             )
-        version = resolve(spec, "prompt", workspace=workspace)
-        with read_file(version, SPEC_FILE, workspace=workspace) as fh:
-            prompt = PromptSpec.from_dict(json.loads(fh.read().decode("utf-8")))
         return cls(spec, version, prompt, str(model), workspace, mode=mode, params=params)
 
     def prepare(self, cases: Sequence[CaseResult], labels: Sequence[str]) -> None:
@@ -148,6 +147,34 @@ class PromptTarget(Target):
 
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "model": self.model, "mode": self.mode, "labels": self.labels}
+
+
+def pinned_model(prompt: PromptSpec) -> str | None:
+    """The model a prompt version's settings name (``local/gemma-3-270m``), if any."""
+    settings = prompt.model
+    if settings is None or settings.model is None:
+        return None
+    return f"{settings.provider}/{settings.model}" if settings.provider else settings.model
+
+
+def default_model(ref: str, workspace: Workspace) -> str | None:
+    """The model an evaluation of prompt ``ref`` runs on when none is given."""
+    return pinned_model(_read_spec(resolve_prompt(ref, workspace), workspace))
+
+
+def resolve_prompt(ref: str, workspace: Workspace) -> AssetVersion:
+    from shipyard.assets.registry import resolve
+
+    return resolve(ref, "prompt", workspace=workspace)
+
+
+def _read_spec(version: AssetVersion, workspace: Workspace) -> PromptSpec:
+    """The spec of a version, read without recording it as used (the caller records it)."""
+    from shipyard.assets.prompts.api import SPEC_FILE
+    from shipyard.assets.registry import read_file
+
+    with read_file(version, SPEC_FILE, workspace=workspace) as fh:
+        return PromptSpec.from_dict(json.loads(fh.read().decode("utf-8")))
 
 
 def normalise_label(text: str, labels: Sequence[str]) -> str:
