@@ -128,3 +128,31 @@ def test_eval_user_errors_exit_2(credit: dict[str, str], capsys: Any) -> None:
     assert "label" in capsys.readouterr().err
     assert main(["eval", "show", "ffffffff"]) == 2
     assert sy.evals.list_evaluations() == []
+
+
+def test_eval_report_puts_evaluations_side_by_side(credit: dict[str, str], capsys: Any) -> None:
+    good = run_eval(capsys, credit["good"], credit["data"], "-s", "accuracy", "-s", "f1")
+    bad = run_eval(capsys, credit["bad"], credit["data"], "-s", "accuracy", "-s", "f1")
+    assert main(["eval", "report", good["run_id"][:8], bad["run_id"]]) == 0
+    out = capsys.readouterr().out
+    assert "dataset:credit-eval@1: 2 evaluations, verdicts on accuracy" in out
+    assert "baseline" in out and "significantly worse" in out
+    for column in ("accuracy", "f1", "p50 ms", "p95 ms", "$ / 1k", "errors"):
+        assert column in out
+
+    assert main(["eval", "report", good["run_id"], bad["run_id"], "-b", bad["run_id"], "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["baseline"] == bad["run_id"] and report["quality"] == ["accuracy", "f1"]
+    (row,) = [r for r in report["rows"] if not r["baseline"]]
+    assert row["comparison"]["verdict"] == "significantly_better"
+
+    create_dataset("other-eval", frame(30, 3))
+    other = run_eval(capsys, credit["good"], "dataset:other-eval@1", "-s", "accuracy")
+    for argv, message in [
+        ([good["run_id"]], "between 2 and 10 evaluations"),
+        ([good["run_id"], other["run_id"]], "2 different datasets"),
+        ([good["run_id"], bad["run_id"], "-b", "zzz"], "baseline 'zzz' is not one of"),
+    ]:
+        assert main(["eval", "report", *argv]) == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err

@@ -14,6 +14,14 @@ def test_demo_tracks_the_grid_as_nested_runs(capsys) -> None:
     assert main(["demo", "--no-serve"]) == 0
     printed = capsys.readouterr().out
     assert "demo runs" in printed and "LLM gateway" in printed
+    # the seed example both ways: one report, the prompt significantly better than the classifier
+    assert "dataset:sentiment-eval@1: 2 evaluations" in printed
+    assert "significantly better" in printed
+    evaluations = sy.evals.list_evaluations(data="dataset:sentiment-eval")
+    assert {e.target for e in evaluations} == {
+        "model:sentiment-classifier@1",
+        "prompt:sentiment@1",
+    }
     page = sy.search_runs(experiments=[EXPERIMENT], max_results=50)
     parents = [r for r in page.runs if r.parent_id is None]
     children = [r for r in page.runs if r.parent_id is not None]

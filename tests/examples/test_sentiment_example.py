@@ -208,3 +208,62 @@ def test_the_prompt_answers_with_a_label_on_the_local_model(
         assert answer.model == "local/gemma-3-270m"
         assert answer.text.strip() in prompt.LABELS  # plumbing, not quality: a label comes back
         assert answer.usage.completion_tokens <= 3
+
+
+# --- both ways, one report ------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_both_ways_end_in_one_report_with_a_verdict(
+    local_model: Path, serve_app: Any, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """The classifier, the prompt on the local model and on an OpenAI-compatible endpoint.
+
+    The endpoint is shipyard's wire-format fake; it answers the true label of
+    every review but one in ten, so it is the best of the three.
+    """
+    from shipyard.cli.main import main
+    from shipyard.llm.testing.openai_server import FakeOpenAI
+
+    _, held_out = example("data").split_reviews(example("data").load_reviews())
+    truth = dict(zip(held_out["text"], held_out["label"], strict=True))
+    answered: list[str] = []
+
+    def label(body: dict[str, Any]) -> str:
+        document = body["messages"][-1]["content"]
+        text = document.rsplit("Review: ", 1)[1].removesuffix("\nSentiment:")
+        answered.append(text)
+        right = truth[text]
+        wrong = "negative" if right == "positive" else "positive"
+        return f" {wrong if len(answered) % 10 == 0 else right}"
+
+    fake = FakeOpenAI(api_key="sk-test-sentiment", reply=label)
+    with serve_app(fake.app) as upstream:
+        monkeypatch.setenv("OPENAI_BASE_URL", f"{upstream.url}/v1")
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-sentiment")
+        both = example("both_ways").run_both_ways(progress=False)
+
+    assert len(answered) == 240 and all(r.path.endswith("/chat/completions") for r in fake.requests)
+    report = both.report
+    assert report.data == both.data and report.metric == "accuracy"
+    classic, local, remote = report.rows
+    assert classic.is_baseline and classic.result.target == both.classifier
+    assert local.result.target == both.prompt and local.result.model == "local/gemma-3-270m"
+    assert remote.result.model == "openai/gpt-4o-mini"
+    for row in report.rows:
+        assert row.result.metrics["cases"] == 240 and row.result.metrics["errors"] == 0
+        assert {"accuracy", "f1", "p50_latency_ms", "p95_latency_ms", "cost_per_1k_usd"} <= set(
+            row.result.metrics
+        )
+    assert classic.result.metrics["accuracy"] == pytest.approx(0.704, abs=0.01)
+    assert remote.result.metrics["accuracy"] == pytest.approx(0.9)
+    assert local.result.metrics["accuracy"] > 0.85  # 0.938 measured; the local model is greedy
+    assert local.result.metrics["cost_per_1k_usd"] == 0 < remote.result.metrics["cost_per_1k_usd"]
+    for row in (local, remote):
+        assert row.comparison is not None and row.comparison.test.method.startswith("mcnemar")
+        assert row.comparison.verdict == "significantly_better"
+
+    assert main(["eval", "report", *both.runs]) == 0
+    out = capsys.readouterr().out
+    assert "baseline" in out and out.count("significantly better") == 2
+    assert "p95 ms" in out and "$ / 1k" in out

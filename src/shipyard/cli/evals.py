@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from rich.text import Text
 
     from shipyard.evals.compare import Comparison
+    from shipyard.evals.report import Report
     from shipyard.evals.results import CaseResult, EvaluationResult
 
 app = typer.Typer(
@@ -69,7 +70,7 @@ def run(
         output.print_json(_summary(result))
         return
     _heading(result)
-    _metrics_table(result.metrics)
+    metrics_table(result.metrics)
     output.err.print(
         f"stored as run {result.run_id}; details: shipyard eval show {result.run_id[:8]}"
     )
@@ -147,7 +148,7 @@ def show(
         )
         return
     _heading(result)
-    _metrics_table(result.metrics)
+    metrics_table(result.metrics)
     matrix = result.details.get("confusion_matrix")
     if isinstance(matrix, Mapping) and matrix.get("labels"):
         labels = [str(x) for x in matrix["labels"]]
@@ -189,15 +190,75 @@ def compare(
     as_json: bool = _JSON,
 ) -> None:
     """Compare CANDIDATE with BASELINE case by case, ending in a verdict."""
+    from shipyard.evals.quick_compare import compare_quickly
     from shipyard.evals.storage import load_evaluation
-    from shipyard.server.api.eval_views import compare_evaluations
 
     base, cand = load_evaluation(baseline), load_evaluation(candidate)
-    comparison = compare_evaluations(base, cand, metric=metric, level=level)
+    comparison = compare_quickly(base, cand, metric=metric, level=level)
     if as_json:
         output.print_json(comparison.to_dict())
         return
     print_comparison(comparison)
+
+
+@app.command("report")
+def report(
+    runs: list[str] = typer.Argument(..., help="Two to ten evaluation run ids of one dataset."),
+    baseline: str = typer.Option(
+        None, "--baseline", "-b", help="The run the others are tested against (default: first)."
+    ),
+    metric: str = typer.Option(None, "--metric", "-m", help="The metric every verdict tests."),
+    level: float = typer.Option(0.05, "--level", help="The significance level of the tests."),
+    as_json: bool = _JSON,
+) -> None:
+    """Several evaluations of one dataset side by side, each tested against a baseline."""
+    from shipyard.evals.report import build_report
+    from shipyard.workspace import current_workspace
+
+    found = build_report(current_workspace(), runs, baseline=baseline, metric=metric, level=level)
+    if as_json:
+        output.print_json(found.to_dict())
+        return
+    print_report(found)
+
+
+def print_report(r: Report) -> None:
+    """One row per evaluation: quality, latency, cost, and its verdict against the baseline."""
+    from rich.text import Text
+
+    columns = ["evaluation", *r.quality, *(_SHORT.get(n, n) for n in r.operational), "verdict"]
+    rows = []
+    for row in r.rows:
+        m = row.result.metrics
+        if row.is_baseline:
+            verdict = Text("baseline", style="bold")
+        elif row.comparison is None:
+            verdict = Text(row.error or "–", style="yellow")
+        else:
+            c = row.comparison
+            verdict = Text.assemble(
+                (c.verdict.replace("_", " "), _VERDICT_STYLE.get(c.verdict, "bold")),
+                f" (Δ{c.metric} {c.delta:+.3f}, p = {output.fmt(c.test.p_value)})",
+            )
+        rows.append(
+            (
+                f"{row.label}  [{row.result.run_id[:8]}]",
+                *(m.get(n) for n in r.quality),
+                *(m.get(n) for n in r.operational),
+                verdict,
+            )
+        )
+    title = f"{r.data}: {len(r.rows)} evaluations" + (
+        f", verdicts on {r.metric} at level {r.level:g}" if r.metric else ""
+    )
+    print_table(title, columns, rows)
+
+
+_SHORT = {
+    "p50_latency_ms": "p50 ms",
+    "p95_latency_ms": "p95 ms",
+    "cost_per_1k_usd": "$ / 1k",
+}
 
 
 def print_comparison(c: Comparison) -> None:
@@ -277,7 +338,7 @@ def _heading(result: EvaluationResult) -> None:
     output.out.print(Text(_what(result)))
 
 
-def _metrics_table(metrics: Mapping[str, Any]) -> None:
+def metrics_table(metrics: Mapping[str, Any]) -> None:
     print_table(None, ["metric", "value"], [(n, metrics[n]) for n in metric_order(metrics)])
 
 

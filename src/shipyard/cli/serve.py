@@ -95,7 +95,8 @@ def demo(
     ),
     port: int = typer.Option(DEFAULT_PORT, "--port", "-p"),
 ) -> None:
-    """Train models as tracked runs, run a pipeline, call the local LLM through the gateway; open the UI."""
+    """Train models as tracked runs, run a pipeline, call the local LLM through the gateway,
+    evaluate the sentiment example both ways; open the UI."""
     from shipyard.demo import run_credit_pipeline, run_demo
 
     result = run_demo()
@@ -156,6 +157,19 @@ def demo(
         "the first calls fell back after the dead upstream failed (then its circuit opened), "
         "a repeated question came from the cache, and the key was refused once its budget was "
         "spent; try: shipyard traces list"
+    )
+    from shipyard.cli.evals import print_report
+    from shipyard.demo import run_sentiment_demo
+
+    output.err.print(
+        "sentiment both ways: a TF-IDF classifier and a few-shot prompt on the local model, "
+        "evaluated on the same 240 reviews…"
+    )
+    both = run_sentiment_demo()
+    print_report(both.report)
+    output.err.print(
+        f"the seed example's table, measured; in the UI: /ui/evals/report?runs={','.join(both.runs)}"
+        f"; try: shipyard eval compare {both.runs[0][:8]} {both.runs[1][:8]}"
     )
     if serve_ui:
         serve("127.0.0.1", port, None)

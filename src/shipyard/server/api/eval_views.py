@@ -5,10 +5,8 @@ these, so a page shows exactly what the JSON says. Nothing is cached between
 requests: every call reads the workspace it is given, so no result can leak
 from one workspace (or one server) to another.
 
-Comparisons here use fewer resamples than the library default (2,000 for the
-bootstrap and permutation test, 200 for metrics such as F1 that must be
-recomputed by Python on each resample): a page of a few hundred cases renders
-in a fraction of a second, and the intervals move in the third decimal at most.
+Comparisons use ``evals.quick_compare``: a page of a few hundred cases renders
+in a fraction of a second.
 """
 
 from __future__ import annotations
@@ -21,11 +19,9 @@ from typing import Any
 
 from shipyard.blobs.integrity import open_verified
 from shipyard.core.errors import InvalidInput
-from shipyard.evals.compare import Comparison, compare, plain_json
+from shipyard.evals.compare import Comparison, plain_json
 from shipyard.evals.comparison_metrics import correctness
-from shipyard.evals.metric_deltas import MetricFn
 from shipyard.evals.results import CaseResult, EvaluationResult
-from shipyard.evals.scorers import ALWAYS_ON, aggregate_metrics, get_scorer
 from shipyard.evals.storage import (
     EVALUATION_ARTIFACT,
     EvaluationSummary,
@@ -36,12 +32,7 @@ from shipyard.store.records import Run
 from shipyard.workspace import Workspace
 
 CASE_FILTERS = ("all", "wrong", "errors")
-RESAMPLES = 2_000
-METRIC_FN_RESAMPLES = 200
 MAX_CASES_PAGE = 500
-OPERATIONAL = frozenset(ALWAYS_ON)
-# quality metrics shown first, in this order, when an evaluation has them
-PREFERRED = ("accuracy", "f1", "precision", "recall", "roc_auc", "mae", "rmse", "r2")
 
 
 @dataclass(frozen=True)
@@ -182,13 +173,6 @@ def case_page(
     return CasePage((only or "all").strip().lower(), offset, limit, len(chosen), page)
 
 
-def quality_metrics(names: Sequence[str] | set[str]) -> list[str]:
-    """Quality metric names (no per-class ones, no latency/cost/counts), best-known first."""
-    chosen = {n for n in names if n not in OPERATIONAL and "[" not in n}
-    first = [n for n in PREFERRED if n in chosen]
-    return first + sorted(chosen - set(first))
-
-
 def per_class(metrics: Mapping[str, float]) -> dict[str, dict[str, float]]:
     """``precision[pos]``, ``recall[pos]``, ``f1[pos]`` → ``{"pos": {"precision": ...}}``."""
     classes: dict[str, dict[str, float]] = {}
@@ -197,52 +181,6 @@ def per_class(metrics: Mapping[str, float]) -> dict[str, dict[str, float]]:
         if bracket and rest.endswith("]") and head in ("precision", "recall", "f1"):
             classes.setdefault(rest[:-1], {})[head] = value
     return dict(sorted(classes.items()))
-
-
-def metric_fn(baseline: EvaluationResult, candidate: EvaluationResult) -> MetricFn | None:
-    """Recompute the aggregate metrics (F1, ROC AUC, R²...) both evaluations were scored with.
-
-    Only aggregate scorers are kept: per-case scores are resampled from the
-    cases directly, and a scorer this process does not know (a custom one
-    registered elsewhere) is left out rather than failing the page.
-    """
-    specs = []
-    for spec in candidate.scorers:
-        if spec not in baseline.scorers:
-            continue
-        try:
-            found = get_scorer(spec)
-        except InvalidInput:
-            continue
-        if found.kind == "aggregate" and found.definition.metrics:
-            specs.append(spec)
-    if not specs:
-        return None
-
-    def recompute(cases: Sequence[CaseResult]) -> Mapping[str, float]:
-        return aggregate_metrics(cases, specs)
-
-    return recompute
-
-
-def compare_evaluations(
-    baseline: EvaluationResult,
-    candidate: EvaluationResult,
-    *,
-    metric: str | None = None,
-    level: float = 0.05,
-    intervals: bool = True,
-) -> Comparison:
-    """``compare`` with the UI's resample counts; ``intervals=False`` skips ``metric_fn``."""
-    return compare(
-        baseline,
-        candidate,
-        metric=metric or None,
-        level=level,
-        n_resamples=RESAMPLES,
-        metric_fn=metric_fn(baseline, candidate) if intervals else None,
-        metric_fn_resamples=METRIC_FN_RESAMPLES,
-    )
 
 
 def disagreements(

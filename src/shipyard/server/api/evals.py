@@ -16,11 +16,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
+from shipyard.evals.quick_compare import compare_quickly
+from shipyard.evals.report import build_report, parse_run_list
 from shipyard.evals.storage import list_evaluations, load_evaluation
-from shipyard.server.api.eval_report import build_report, parse_run_list
 from shipyard.server.api.eval_views import (
     case_page,
-    compare_evaluations,
     load_view,
     summary_dict,
 )
@@ -58,7 +58,7 @@ def compare_route(
     """The candidate against the baseline: wins, deltas with intervals, the verdict."""
     base = load_evaluation(baseline, workspace=ws)
     cand = load_evaluation(candidate, workspace=ws)
-    return compare_evaluations(base, cand, metric=metric, level=level).to_dict()
+    return compare_quickly(base, cand, metric=metric, level=level).to_dict()
 
 
 @router.get("/evals/report")

@@ -17,15 +17,11 @@ from fastapi.responses import RedirectResponse
 
 from shipyard.core.errors import InvalidInput
 from shipyard.evals.compare import Comparison, MetricDelta
+from shipyard.evals.quick_compare import OPERATIONAL, compare_quickly, quality_metrics
+from shipyard.evals.report import Report, build_report, label_of, parse_run_list
 from shipyard.evals.results import EvaluationResult
 from shipyard.evals.storage import load_evaluation
-from shipyard.server.api.eval_report import Report, build_report, label_of, parse_run_list
-from shipyard.server.api.eval_views import (
-    OPERATIONAL,
-    compare_evaluations,
-    disagreements,
-    quality_metrics,
-)
+from shipyard.server.api.eval_views import disagreements
 from shipyard.server.pages import eval_charts
 from shipyard.server.pages.eval_format import FORMAT
 from shipyard.server.pages.render import render
@@ -70,7 +66,7 @@ def compare_page(
         )
     base = load_evaluation(baseline.strip(), workspace=ws)
     cand = load_evaluation(candidate.strip(), workspace=ws)
-    comparison = compare_evaluations(base, cand, metric=metric.strip() or None, level=level)
+    comparison = compare_quickly(base, cand, metric=metric.strip() or None, level=level)
     return render(
         request,
         "eval_compare.html",

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from fastapi import Request, Response
 
 from shipyard.core.errors import InvalidInput, NotFound
+from shipyard.evals.quick_compare import quality_metrics
 from shipyard.evals.results import CaseResult
 from shipyard.evals.storage import EvaluationSummary, list_evaluations
 from shipyard.server.api.eval_views import (
@@ -23,7 +24,6 @@ from shipyard.server.api.eval_views import (
     is_correct,
     load_view,
     per_class,
-    quality_metrics,
 )
 from shipyard.server.pages import eval_charts, eval_compare
 from shipyard.server.pages.eval_format import FORMAT

@@ -1,4 +1,4 @@
-"""A comparison report: several evaluations of one dataset side by side, each tested against a baseline.
+"""A report: several evaluations of one dataset side by side, each tested against a baseline.
 
 This is the seed example's table turned into a measurement: accuracy, F1,
 p50/p95 latency and cost per 1,000 predictions for every evaluation, and for
@@ -15,9 +15,9 @@ from typing import Any
 
 from shipyard.core.errors import InvalidInput
 from shipyard.evals.compare import Comparison, plain_json
+from shipyard.evals.quick_compare import compare_quickly, quality_metrics
 from shipyard.evals.results import EvaluationResult
 from shipyard.evals.storage import load_evaluation
-from shipyard.server.api.eval_views import compare_evaluations, quality_metrics
 from shipyard.workspace import Workspace
 
 MIN_RUNS, MAX_RUNS = 2, 10
@@ -111,9 +111,7 @@ def build_report(
             rows.append(ReportRow(result, labels[result.run_id], True))
             continue
         try:
-            comparison = compare_evaluations(
-                base, result, metric=tested, level=level, intervals=False
-            )
+            comparison = compare_quickly(base, result, metric=tested, level=level, intervals=False)
         except InvalidInput as exc:
             rows.append(ReportRow(result, labels[result.run_id], False, error=exc.message))
             continue
