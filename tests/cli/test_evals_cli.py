@@ -140,7 +140,9 @@ def test_eval_report_puts_evaluations_side_by_side(credit: dict[str, str], capsy
     for column in ("accuracy", "f1", "p50 ms", "p95 ms", "$ / 1k", "errors"):
         assert column in out
 
-    assert main(["eval", "report", good["run_id"], bad["run_id"], "-b", bad["run_id"], "--json"]) == 0
+    assert (
+        main(["eval", "report", good["run_id"], bad["run_id"], "-b", bad["run_id"], "--json"]) == 0
+    )
     report = json.loads(capsys.readouterr().out)
     assert report["baseline"] == bad["run_id"] and report["quality"] == ["accuracy", "f1"]
     (row,) = [r for r in report["rows"] if not r["baseline"]]
