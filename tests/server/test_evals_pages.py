@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 import shipyard as sy
 from shipyard.server.app import create_app
+from shipyard.tracking.api import start_run
 from shipyard.server.pages.eval_format import asset_url, delta, value
 from shipyard.workspace import Workspace, current_workspace
 
@@ -92,12 +93,17 @@ def test_an_empty_workspace(client: TestClient) -> None:
     assert r.status_code == 200 and "No evaluations yet." in r.text
 
 
-def test_one_evaluation(client: TestClient, pair: Any) -> None:
+def test_one_evaluation(client: TestClient, pair: Any, ws: Workspace) -> None:
     cand = pair.candidate
     r = client.get(f"/ui/evals/{cand.run_id}")
     assert r.status_code == 200, r.text
     html = r.text
     assert f'href="/ui/runs/{cand.run_id}"' in html
+    run_page = client.get(f"/ui/runs/{cand.run_id}").text  # and back from the run's page
+    assert f'href="/ui/evals/{cand.run_id}"' in run_page
+    with start_run("plain", workspace=ws) as plain:
+        pass
+    assert "/ui/evals/" not in client.get(f"/ui/runs/{plain.id}").text
     assert 'href="/ui/assets/prompt/label/1"' in html  # the target version
     assert 'href="/ui/assets/dataset/reviews/1"' in html  # the dataset version
     assert f'href="/ui/traces/{cand.cases[0].metadata["trace_id"]}"' in html
