@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 
 import shipyard as sy
 from shipyard.server.app import create_app
-from shipyard.tracking.api import start_run
 from shipyard.server.pages.eval_format import asset_url, delta, value
+from shipyard.tracking.api import start_run
 from shipyard.workspace import Workspace, current_workspace
 
 
