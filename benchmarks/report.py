@@ -182,9 +182,9 @@ SECTIONS: list[tuple[str, str, str, list[Row]]] = [
     ("gateway", "litellm", "LiteLLM", GATEWAY_ROWS),
     ("gateway-local", "llama-cpp", "raw llama-cpp-python", LOCAL_ROWS),
     (
-        "gateway-local-passive",
-        "llama-cpp-passive",
-        "raw llama-cpp-python, OMP_WAIT_POLICY=PASSIVE",
+        "gateway-local-all-cores",
+        "llama-cpp-all-cores",
+        "raw llama-cpp-python, a thread per CPU",
         [(*row[:5], None) for row in LOCAL_ROWS],
     ),
 ]

@@ -9,14 +9,13 @@ produce the same number of tokens, which is checked):
   ``POST /v1/completions`` from this driver over keep-alive HTTP, whole and
   streamed (SSE, ``stream_options.include_usage``);
 - **llama-cpp**: ``raw_llama.py``, ``llama_cpp.Llama(...).create_completion``
-  in its own process with the same settings as shipyard's local provider,
-  whole and streamed, on the same GGUF file (the one the gateway assembled);
-- **llama-cpp-passive**: the same with ``OMP_WAIT_POLICY=PASSIVE``, which
-  shipyard's local provider sets before llama.cpp loads (its OpenMP threads
-  sleep between tokens instead of spinning: slower on an idle machine, far
-  faster on a busy one). The difference between this and the gateway is
-  what the gateway's own code costs; the one between the two raw rows is
-  that setting's.
+  in its own process with the same settings as shipyard's local provider
+  (llama-cpp-python's defaults: half the CPUs as threads), whole and
+  streamed, on the same GGUF file (the one the gateway assembled). The
+  difference between this and the gateway is what the gateway's own code costs;
+- **llama-cpp-all-cores**: the same with a thread per CPU, for scale: faster
+  on an idle 2-core machine, about half as fast when another process keeps
+  a core busy (see ``local_model.default_threads``).
 
 tokens/s = completion tokens / wall time of the call (prompt processing
 included on both sides; llama.cpp reuses the evaluated prompt prefix of the
@@ -24,8 +23,8 @@ previous call on both sides alike); for the gateway the wall time is the
 client's, HTTP included (a new connection per call). Each side makes one
 untimed call; then the three alternate call by call, ``--calls`` times (whole,
 then streamed; who goes first rotates every time), so all see the same
-background load: llama.cpp runs as many threads as there are CPUs, and on a
-2-core machine any other busy process slows a call down by up to 3×. All
+background load (on a 2-core machine any other busy process slows a call
+down, the all-cores side by up to 3×). All
 processes may use all CPUs; only one works at a time. Figures are medians.
 
     python benchmarks/gateway/local_tokens.py [--max-tokens 128] [--calls 10]
@@ -53,16 +52,10 @@ import _common as c  # noqa: E402
 import _servers as s  # noqa: E402
 
 MODEL = "local/gemma-3-270m"
-TOOLS = ("shipyard", "llama-cpp", "llama-cpp-passive")
-RAW_ENV: dict[str, dict[str, str]] = {
-    "llama-cpp": {},  # llama-cpp-python as installed: OpenMP threads spin between tokens
-    "llama-cpp-passive": {"OMP_WAIT_POLICY": "PASSIVE"},  # what shipyard's local provider sets
-}
-OMP_WAIT_POLICY = {
-    "shipyard": "PASSIVE (set by the local provider)",
-    "llama-cpp": "unset (libgomp's default)",
-    "llama-cpp-passive": "PASSIVE",
-}
+TOOLS = ("shipyard", "llama-cpp", "llama-cpp-all-cores")
+DEFAULT_THREADS = max(1, (os.cpu_count() or 2) // 2)  # llama-cpp-python's and the provider's
+RAW_THREADS = {"llama-cpp": DEFAULT_THREADS, "llama-cpp-all-cores": os.cpu_count() or 1}
+THREADS = {"shipyard": DEFAULT_THREADS, **RAW_THREADS}
 PROMPT = (
     "The old lighthouse keeper climbed the spiral stairs for the last time. For forty years "
     "he had kept the lamp burning through storms and calm nights alike, and tonight the "
@@ -166,9 +159,7 @@ def gateway(base: Path) -> s.Server:
 class Raw:
     """``raw_llama.py`` in its own process, the model loaded once, one call per request."""
 
-    def __init__(
-        self, model: Path, prompt_file: Path, max_tokens: int, env: dict[str, str] | None = None
-    ) -> None:
+    def __init__(self, model: Path, prompt_file: Path, max_tokens: int, n_threads: int) -> None:
         cmd = [
             sys.executable,
             str(HERE / "raw_llama.py"),
@@ -178,13 +169,14 @@ class Raw:
             str(prompt_file),
             "--max-tokens",
             str(max_tokens),
+            "--n-threads",
+            str(n_threads),
         ]
         self.proc = subprocess.Popen(
             cmd,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
-            env={**os.environ, **(env or {})},
         )
         self.info = self._read()
 
@@ -240,8 +232,8 @@ def main() -> None:
             if not models:
                 raise SystemExit("the gateway answered but no .gguf is in its home")
             raws = {
-                tool: Raw(models[0], prompt_file, args.max_tokens, env)
-                for tool, env in RAW_ENV.items()
+                tool: Raw(models[0], prompt_file, args.max_tokens, n_threads)
+                for tool, n_threads in RAW_THREADS.items()
             }
             info["llama_cpp_python"] = raws["llama-cpp"].info["llama_cpp_python"]
             info["raw_load_s"] = round(raws["llama-cpp"].info["load_s"], 3)
@@ -287,7 +279,7 @@ def main() -> None:
         "temperature": 0,
         "calls": args.calls,
         "alternated": "call by call, first side swapped every call",
-        "n_threads": os.cpu_count(),
+        "cpus": os.cpu_count(),
         "first_gateway_call_text": first["text"][:200],
     }
     for tool in TOOLS:
@@ -310,7 +302,7 @@ def main() -> None:
             "stream_tokens_per_s": round(statistics.median(streamed), 3),
             "stream_first_token_ms": round(statistics.median(firsts) * 1e3, 2) if firsts else None,
             "call_s": round(statistics.median(x["seconds"] for x in mine["whole"]), 4),
-            "omp_wait_policy": OMP_WAIT_POLICY[tool],
+            "n_threads": THREADS[tool],
             "conditions": conditions,
             **(info if tool == "shipyard" else {}),
             "calls": {

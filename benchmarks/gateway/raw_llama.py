@@ -1,7 +1,8 @@
 """Raw llama-cpp-python on the bundled Gemma GGUF: the baseline of ``local_tokens.py``.
 
 Loads the model with the same settings as shipyard's local provider
-(``n_ctx`` 2048, ``n_threads`` = CPUs, ``chat_format="gemma"``, quiet), makes
+(``n_ctx`` 2048, ``n_threads`` half the CPUs as llama-cpp-python's own
+default, or ``--n-threads``; ``chat_format="gemma"``, quiet), makes
 one untimed call, prints ``{"ready": ...}`` and then serves the driver over
 stdin/stdout, one JSON line each way, so the driver can alternate raw calls
 with calls through the gateway (both then see the same background load):
@@ -57,6 +58,7 @@ def main() -> None:
     p.add_argument("--max-tokens", type=int, default=128)
     p.add_argument("--temperature", type=float, default=0.0)
     p.add_argument("--n-ctx", type=int, default=2048)
+    p.add_argument("--n-threads", type=int, default=max(1, (os.cpu_count() or 2) // 2))
     args = p.parse_args()
     import llama_cpp
     from llama_cpp._utils import suppress_stdout_stderr
@@ -67,14 +69,19 @@ def main() -> None:
         llm = llama_cpp.Llama(
             model_path=args.model,
             n_ctx=args.n_ctx,
-            n_threads=os.cpu_count() or 1,
+            n_threads=args.n_threads,
             verbose=False,
             chat_format="gemma",
         )
     load_s = time.perf_counter() - t0
     params: dict[str, Any] = {"max_tokens": args.max_tokens, "temperature": args.temperature}
     llm.create_completion(prompt, **params)  # warm-up, untimed
-    ready = {"ready": True, "llama_cpp_python": llama_cpp.__version__, "load_s": load_s}
+    ready = {
+        "ready": True,
+        "llama_cpp_python": llama_cpp.__version__,
+        "load_s": load_s,
+        "n_threads": args.n_threads,
+    }
     print(json.dumps(ready), flush=True)
     for line in sys.stdin:
         op = json.loads(line)["op"]

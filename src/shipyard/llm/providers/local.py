@@ -6,8 +6,8 @@ It is the default model, so shipyard answers offline with no key. Gemma 3
 template but the answers are not an assistant's.
 
 Options (``ProviderConfig.options`` / a target's ``options:``): ``model_path``
-(another GGUF; any model name then), ``n_ctx`` (2048), ``n_threads`` (CPU
-count), ``chat_format`` ("gemma"), ``max_tokens`` (default cap, 256).
+(another GGUF; any model name then), ``n_ctx`` (2048), ``n_threads`` (half
+the CPUs, as llama-cpp-python), ``chat_format`` ("gemma"), ``max_tokens`` (default cap, 256).
 A call's ``timeout`` bounds the wait for the model, which serves one request
 at a time; the generation itself is bounded by ``max_tokens``.
 """
