@@ -89,6 +89,9 @@ def test_without_data_the_gate_of_the_alias_runs(label: None, tmp_path: Path, ca
     }
     assert main(["prompts", "test", "prompt:label@2", "--policy", str(policy)]) == 1
     assert "gate label-release: FAILED" in capsys.readouterr().out
+    argv = ["prompts", "test", "prompt:label@2", "-p", str(policy), "-m", "echo/echo", "--json"]
+    assert main(argv) == 1  # a --model given: the policy runs on it
+    assert json.loads(capsys.readouterr().out)["policy"]["model"] == "echo/echo"
 
 
 @pytest.mark.parametrize(

@@ -11,12 +11,15 @@ A prompt's test is a gate policy, taken from the first of:
    checks exactly what ``shipyard assets promote prompt:x@3 --to production``
    would.
 
+A ``model`` given runs the prompt on that model whichever policy it is.
+
 The check is recorded as a gate run with its evidence, like any other.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from shipyard.core.errors import InvalidInput, NotFound
@@ -54,14 +57,15 @@ def prompt_test_policy(
 
     ws = workspace or current_workspace()
     version = resolve(ref, "prompt", workspace=ws)
-    if policy is not None:
-        if data is not None or scorers or conditions:
+    if policy is not None or data is None:
+        if policy is not None and (data is not None or scorers or conditions):
             raise InvalidInput("give either a policy or --data/--scorer/--condition, not both")
-        return read_policy(policy)
-    if data is None:
         if scorers or conditions:
             raise InvalidInput("--scorer and --condition need --data, the eval dataset to run")
-        return _attached_gate(version.name, against, ws)
+        chosen = (
+            read_policy(policy) if policy is not None else _attached_gate(version.name, against, ws)
+        )
+        return chosen if model is None else replace(chosen, model=model)  # --model wins
     baseline = None
     if against is not None and _points_elsewhere(version.name, version.version, against, ws):
         baseline = against
