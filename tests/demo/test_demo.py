@@ -10,6 +10,7 @@ from shipyard.demo.tracking import EXPERIMENT, GRID
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # twice the whole demo, 480 local-model calls among it: ~1 min idle
 def test_demo_tracks_the_grid_as_nested_runs(capsys) -> None:
     assert main(["demo", "--no-serve"]) == 0
     printed = capsys.readouterr().out
