@@ -4,7 +4,8 @@
 
 Standard library only. Ratios are shipyard / peer of the reported values (the
 peer is MLflow for the tracking and serving benchmarks, DVC for the registry ones,
-LiteLLM's proxy for the gateway ones, raw llama-cpp-python for local tokens/s);
+LiteLLM's proxy for the gateway ones, raw llama-cpp-python for local tokens/s and
+the prompt evaluation, MLflow's ``mlflow.models.evaluate`` for the classifier one);
 "shipyard speed-up" turns that into "how many times faster", whichever way
 the unit points (points/s, MB/s: higher is better; ms and s: lower is better).
 """
@@ -174,6 +175,25 @@ LOCAL_ROWS: list[Row] = [
     ("local_tokens", "stream_first_token_ms", LOCAL + "streamed: first token", "ms", False, None),
 ]
 
+CLASSIC = "evaluate the sentiment classifier (accuracy, F1) as a tracked run, "
+EVAL_ROWS: list[Row] = [
+    ("eval_classic", "eval_cases_per_s", CLASSIC + "240 cases", "cases/s", True, None),
+    (
+        "eval_classic",
+        "large_cases_per_s",
+        CLASSIC + "10,080 cases (the 240 × 42)",
+        "cases/s",
+        True,
+        None,
+    ),
+    ("eval_classic", "first_eval_s", CLASSIC + "first in the process, 240 cases", "s", False, None),
+]
+PROMPT_EVAL = "evaluate prompt:sentiment on local Gemma 3 270M, 240 cases"
+EVAL_LLM_ROWS: list[Row] = [
+    ("eval_local_llm", "cases_per_s", PROMPT_EVAL, "cases/s", True, None),
+    ("eval_local_llm", "accuracy", PROMPT_EVAL + ": accuracy", "", None, None),
+]
+
 # (section, peer tool, peer name, rows)
 SECTIONS: list[tuple[str, str, str, list[Row]]] = [
     ("tracking", "mlflow", "MLflow", ROWS),
@@ -186,6 +206,15 @@ SECTIONS: list[tuple[str, str, str, list[Row]]] = [
         "llama-cpp-all-cores",
         "raw llama-cpp-python, a thread per CPU",
         [(*row[:5], None) for row in LOCAL_ROWS],
+    ),
+    ("evals", "mlflow", "MLflow", EVAL_ROWS),
+    ("evals-noshap", "mlflow-noshap", "MLflow, log_model_explainability off", EVAL_ROWS),
+    ("evals-llm", "llama-cpp", "raw llama-cpp-python", EVAL_LLM_ROWS),
+    (
+        "evals-llm-all-cores",
+        "llama-cpp-all-cores",
+        "raw llama-cpp-python, a thread per CPU",
+        EVAL_LLM_ROWS,
     ),
 ]
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side benchmarks on this machine: shipyard's tracking vs MLflow, its registry vs DVC,
-# its model serving (REST and batch) vs MLflow's, its LLM gateway vs the LiteLLM proxy.
+# its model serving (REST and batch) vs MLflow's, its LLM gateway vs the LiteLLM proxy, its
+# evaluations vs MLflow's (classifier) and raw llama-cpp-python (prompt on the local model).
 #
 #   bash benchmarks/run.sh                      # everything (~40 min), writes benchmarks/results.json
 #   bash benchmarks/run.sh search_runs          # only some benchmarks (table only, no results.json)
@@ -9,6 +10,8 @@
 #                                               # benchmarks/results-serving.json
 #   bash benchmarks/run.sh gateway              # gateway_overhead + cache_hit + local_tokens
 #                                               # (~12 min), writes benchmarks/results-gateway.json
+#   bash benchmarks/run.sh evals                # eval_classic + eval_local_llm (~4 min), writes
+#                                               # benchmarks/results-evals.json
 #
 # Environment:
 #   MLFLOW_PYTHON    an interpreter that already has mlflow==3.17.2 (skips creating the venv)
@@ -30,11 +33,12 @@ TRACKING=(log_metric log_metrics search_runs import_time create_runs)
 REGISTRY=(registry_table registry_folder)
 SERVING=(serving_rest serving_batch)
 GATEWAY=(gateway_overhead cache_hit local_tokens)
-ALL=("${TRACKING[@]}" "${REGISTRY[@]}" "${SERVING[@]}" "${GATEWAY[@]}")
+EVALS=(eval_classic eval_local_llm)
+ALL=("${TRACKING[@]}" "${REGISTRY[@]}" "${SERVING[@]}" "${GATEWAY[@]}" "${EVALS[@]}")
 
-script_for() {  # tracking/NAME.py, registry/NAME.py, serving/NAME.py or gateway/NAME.py
+script_for() {  # tracking/NAME.py, registry/NAME.py, serving/NAME.py, gateway/NAME.py, evals/NAME.py
     local d
-    for d in tracking registry serving gateway; do
+    for d in tracking registry serving gateway evals; do
         if [[ -f "$HERE/$d/$1.py" ]]; then echo "$HERE/$d/$1.py"; return 0; fi
     done
     return 1
@@ -47,12 +51,13 @@ if [[ $# -gt 0 ]]; then
         case "$b" in
             serving) BENCHES+=("${SERVING[@]}") ;;
             gateway) BENCHES+=("${GATEWAY[@]}") ;;
+            evals) BENCHES+=("${EVALS[@]}") ;;
             *) BENCHES+=("$b") ;;
         esac
     done
     for b in "${BENCHES[@]}"; do
         script_for "$b" >/dev/null || {
-            echo "error: no benchmark $b (have: ${ALL[*]}, serving, gateway)" >&2
+            echo "error: no benchmark $b (have: ${ALL[*]}, serving, gateway, evals)" >&2
             exit 2
         }
     done
@@ -65,15 +70,18 @@ NEED_LITELLM=0
 NEED_WRK=0
 ONLY_SERVING=1
 ONLY_GATEWAY=1
+ONLY_EVALS=1
 for b in "${BENCHES[@]}"; do
     case "$(script_for "$b")" in
         */registry/*) NEED_DVC=1 ;;
         */gateway/local_tokens.py) ;;  # shipyard and raw llama-cpp-python, both in the repo venv
+        */evals/eval_local_llm.py) ;;  # the same
         */gateway/*) NEED_LITELLM=1 NEED_WRK=1 ;;
         *) NEED_MLFLOW=1 ;;
     esac
     [[ "$(script_for "$b")" == */serving/* ]] || ONLY_SERVING=0
     [[ "$(script_for "$b")" == */gateway/* ]] || ONLY_GATEWAY=0
+    [[ "$(script_for "$b")" == */evals/* ]] || ONLY_EVALS=0
 done
 
 # -- interpreters ----------------------------------------------------------------------
@@ -169,8 +177,9 @@ export MLFLOW_PYTHON
 tools_for() {
     case "$1" in
         log_metric) echo "shipyard mlflow mlflow-async" ;;
+        eval_classic) echo "shipyard mlflow mlflow-noshap" ;;
         registry_*) echo "shipyard dvc" ;;
-        serving_* | gateway_* | cache_hit | local_tokens)
+        serving_* | gateway_* | cache_hit | local_tokens | eval_local_llm)
             echo "side-by-side" ;;  # one process runs every side, prints every line
         *) echo "shipyard mlflow" ;;
     esac
@@ -221,6 +230,8 @@ elif [[ $ONLY_SERVING == 1 && ${#BENCHES[@]} == "${#SERVING[@]}" ]]; then
     OUT=(--out "$HERE/results-serving.json")
 elif [[ $ONLY_GATEWAY == 1 && ${#BENCHES[@]} == "${#GATEWAY[@]}" ]]; then
     OUT=(--out "$HERE/results-gateway.json")
+elif [[ $ONLY_EVALS == 1 && ${#BENCHES[@]} == "${#EVALS[@]}" ]]; then
+    OUT=(--out "$HERE/results-evals.json")
 fi
 "$SHIPYARD_PYTHON" "$HERE/report.py" "$JSONL" "${OUT[@]}" --failed "${FAILED[*]:-}"
 [[ ${#FAILED[@]} -eq 0 ]]
