@@ -95,8 +95,7 @@ def demo(
     ),
     port: int = typer.Option(DEFAULT_PORT, "--port", "-p"),
 ) -> None:
-    """Train models as tracked runs, run a pipeline, call the local LLM through the gateway,
-    evaluate the sentiment example both ways; open the UI."""
+    """Train models, run a pipeline, call the local LLM, evaluate the seed example; open the UI."""
     from shipyard.demo import run_credit_pipeline, run_demo
 
     result = run_demo()
