@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 import shipyard as sy
 from shipyard.server.app import create_app
-from shipyard.server.pages.eval_format import asset_url, delta, value
+from shipyard.server.pages.eval_format import asset_url, delta, p_is, value
 from shipyard.tracking.api import start_run
 from shipyard.workspace import Workspace, current_workspace
 
@@ -263,3 +263,4 @@ def test_formatting() -> None:
     assert asset_url("model:credit@production") == "/ui/assets/model/credit/production"
     assert asset_url("dataset:x") == "/ui/assets/dataset/x/latest"
     assert asset_url("my_app:predict") is None and asset_url("http://host/x") is None
+    assert p_is(0.01234) == "p = 0.0123" and p_is(1e-12) == "p < 0.0001"  # not "p = < 0.0001"

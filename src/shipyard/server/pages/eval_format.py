@@ -63,6 +63,12 @@ def p_value(p: float | None) -> str:
     return "< 0.0001" if p < 0.0001 else f"{p:.4f}"
 
 
+def p_is(p: float | None) -> str:
+    """``p = 0.0123`` or ``p < 0.0001`` (not ``p = < 0.0001``)."""
+    shown = p_value(p)
+    return f"p {shown}" if shown.startswith("<") else f"p = {shown}"
+
+
 def verdict(v: str) -> str:
     return VERDICT_TEXT.get(v, v.replace("_", " "))
 
@@ -106,6 +112,7 @@ FORMAT: dict[str, Any] = {
     "delta": delta,
     "interval": interval,
     "p_value": p_value,
+    "p_is": p_is,
     "verdict": verdict,
     "short": short,
     "full": full,
