@@ -11,10 +11,9 @@ ready for ``shipyard serve model:credit@production``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from shipyard.core.errors import NotFound
+from shipyard.demo.examples import example_path
 
 EXAMPLE = "credit_pipeline.py"
 ALIAS = "production"
@@ -29,15 +28,6 @@ class CreditResult:
     steps: list[tuple[str, str]]  # (step id, status)
 
 
-def example_path() -> Path:
-    """Where ``credit_pipeline.py`` is: next to this module in a wheel, else in the checkout."""
-    here = Path(__file__).resolve()
-    for candidate in (here.parent / "examples" / EXAMPLE, here.parents[3] / "examples" / EXAMPLE):
-        if candidate.is_file():
-            return candidate
-    raise NotFound(f"the demo cannot find {EXAMPLE}; reinstall shipyard")
-
-
 def run_credit_pipeline(progress: Any = None) -> CreditResult:
     """Register the credit data, run the example pipeline, alias its model as production."""
     from shipyard.assets.aliases import move_alias
@@ -45,7 +35,7 @@ def run_credit_pipeline(progress: Any = None) -> CreditResult:
     from shipyard.pipelines.loader import import_file
     from shipyard.pipelines.runner import run
 
-    module = import_file(example_path())
+    module = import_file(example_path(EXAMPLE))
     dataset = datasets.register(module.make_credit_data(), "credit")
     result = run(module.train_credit, params={"dataset": dataset.ref}, progress=progress)
     model: str = result.load("register")

@@ -14,23 +14,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from shipyard.core.errors import NotFound
+from shipyard.demo.examples import example_path
 
 EXAMPLE = Path("sentiment") / "both_ways.py"
-
-
-def example_path() -> Path:
-    """Where ``sentiment/both_ways.py`` is: next to this module in a wheel, else in the checkout."""
-    here = Path(__file__).resolve()
-    for candidate in (here.parent / "examples" / EXAMPLE, here.parents[3] / "examples" / EXAMPLE):
-        if candidate.is_file():
-            return candidate
-    raise NotFound(f"the demo cannot find {EXAMPLE}; reinstall shipyard")
 
 
 def run_sentiment_demo(*, openai: str | None = None, progress: bool = True) -> Any:
     """Run the example's ``run_both_ways``; returns its ``BothWays`` (runs and report)."""
     from shipyard.pipelines.loader import import_file
 
-    module = import_file(example_path())
+    module = import_file(example_path(EXAMPLE))
     return module.run_both_ways(openai=openai, progress=progress)
