@@ -93,8 +93,8 @@ def build_report(
     if not MIN_RUNS <= len(run_ids) <= MAX_RUNS:
         raise InvalidInput(
             f"a report needs between {MIN_RUNS} and {MAX_RUNS} evaluations; {len(run_ids)} "
-            f"{'was' if len(run_ids) == 1 else 'were'} given. Tick them in the evaluations "
-            "list (/ui/evals) and press Report."
+            f"{'was' if len(run_ids) == 1 else 'were'} given: pick them with `shipyard eval list` "
+            "(or tick them in /ui/evals and press Report)."
         )
     results = list(
         {r.run_id: r for r in (load_evaluation(i, workspace=ws) for i in run_ids)}.values()

@@ -80,6 +80,7 @@ def read_parquet(
         # Not pq.read_table: for anything but a path it reads through pyarrow.dataset,
         # whose threads outlive the script (pyarrow 26): the interpreter then aborts at
         # exit ("terminate called without an active exception", exit 134).
-        return pq.ParquetFile(source).read(columns=columns)
+        with pq.ParquetFile(source) as parquet:  # closes the file only if it opened it (a path)
+            return parquet.read(columns=columns)
     except pa.ArrowException as exc:
         raise InvalidInput(f"not a readable Parquet table: {exc}") from exc

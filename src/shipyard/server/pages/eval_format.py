@@ -63,10 +63,14 @@ def p_value(p: float | None) -> str:
     return "< 0.0001" if p < 0.0001 else f"{p:.4f}"
 
 
+def p_prefix(p: float | None) -> str:
+    """What goes before ``p_value``: ``p =``, or ``p`` when the value reads ``< 0.0001``."""
+    return "p" if p_value(p).startswith("<") else "p ="
+
+
 def p_is(p: float | None) -> str:
     """``p = 0.0123`` or ``p < 0.0001`` (not ``p = < 0.0001``)."""
-    shown = p_value(p)
-    return f"p {shown}" if shown.startswith("<") else f"p = {shown}"
+    return f"{p_prefix(p)} {p_value(p)}"
 
 
 def verdict(v: str) -> str:
@@ -113,6 +117,7 @@ FORMAT: dict[str, Any] = {
     "interval": interval,
     "p_value": p_value,
     "p_is": p_is,
+    "p_prefix": p_prefix,
     "verdict": verdict,
     "short": short,
     "full": full,
