@@ -152,7 +152,7 @@ def test_calls_filters_oldest_first(store: SqlStore) -> None:
     assert [c.started_at for c in calls] == [1_000 + i for i in range(6)]
     first = calls[0]
     assert first.id is not None
-    assert first == LLMCallRecord(**{**_call(traces[0]).__dict__, "id": first.id})
+    assert first == LLMCallRecord(**{**_call(traces[0]).to_dict(), "id": first.id})
     assert calls[3].stream is True and calls[4].cache == "exact"
 
     def starts(**filters: object) -> list[int]:
@@ -169,7 +169,7 @@ def test_calls_filters_oldest_first(store: SqlStore) -> None:
 def test_a_failed_batch_writes_nothing(store: SqlStore) -> None:
     good = _trace(1)
     # NOT NULL violated in the last statement of the transaction
-    calls = [_call(good), LLMCallRecord(**{**_call(good).__dict__, "operation": None})]  # type: ignore[arg-type]
+    calls = [_call(good), LLMCallRecord(**{**_call(good).to_dict(), "operation": None})]  # type: ignore[arg-type]
     with pytest.raises(Exception):  # the driver's own integrity error
         store.traces.record([good], _spans(good), calls)
     assert store.traces.list(TraceQuery()) == []

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class SpanRecord:
     trace_id: str
     span_id: str
@@ -45,7 +45,7 @@ class SpanRecord:
         return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class TraceRecord:
     """One trace with its totals over the LLM calls inside it."""
 
@@ -72,7 +72,7 @@ class TraceRecord:
         return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class LLMCallRecord:
     """One model call through the request path (a row of usage)."""
 

@@ -10,6 +10,7 @@ request's.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import attrgetter
 from typing import Any
 
 from shipyard.store.trace_records import LLMCallRecord, SpanRecord, TraceRecord
@@ -17,17 +18,31 @@ from shipyard.tracing import genai
 from shipyard.tracing.span import Span, TraceState
 
 Rows = tuple[TraceRecord, list[SpanRecord], list[LLMCallRecord]]
+_start = attrgetter("start_us")
 
 
 def build_records(state: TraceState) -> Rows:
-    """The rows of one finished trace (its spans in start order)."""
-    spans = sorted(state.spans, key=lambda s: s.start_us)
+    """The rows of one finished trace (its spans in start order).
+
+    Runs once per traced call on the writer thread, which shares the GIL with
+    the requests being served: one pass over the spans, no copies (an ended
+    span's attributes and events are not changed again).
+    """
+    spans = sorted(state.spans, key=_start)
     span_rows = [span_record(s) for s in spans]
-    llm = [s for s in span_rows if s.kind == genai.KIND_LLM]
+    root_id = _root_id(state)
+    root = span_rows[0]
+    start_us = root.start_us
+    end_us = 0.0
+    llm: list[SpanRecord] = []
+    for s in span_rows:
+        if s.span_id == root_id:
+            root = s
+        end = s.start_us + s.duration_ms * 1000
+        end_us = max(end_us, end)
+        if s.kind == genai.KIND_LLM:
+            llm.append(s)
     calls = [call_record(s) for s in llm]
-    root = next((s for s in span_rows if s.span_id == _root_id(state)), span_rows[0])
-    end_us = max(s.start_us + s.duration_ms * 1000 for s in span_rows)
-    start_us = min(s.start_us for s in span_rows)
     trace = TraceRecord(
         trace_id=state.trace_id,
         name=root.name,
@@ -35,7 +50,7 @@ def build_records(state: TraceState) -> Rows:
         duration_ms=round(max(root.duration_ms, (end_us - start_us) / 1000), 3),
         status=root.status,
         error=root.error,
-        model=next((c.model for c in calls), None),
+        model=calls[0].model if calls else None,
         key_id=_first(genai.KEY_ID, llm, span_rows),
         project=_first(genai.PROJECT, llm, span_rows),
         prompt_tokens=sum(c.prompt_tokens for c in calls),
@@ -48,18 +63,19 @@ def build_records(state: TraceState) -> Rows:
 
 
 def span_record(s: Span) -> SpanRecord:
+    """The record of an ended span (its attributes and events shared, not copied)."""
     return SpanRecord(
-        trace_id=s.trace_id,
-        span_id=s.span_id,
-        parent_id=s.parent_id,
-        name=s.name,
-        kind=s.kind,
-        start_us=s.start_us,
-        duration_ms=round(s.elapsed_ms, 3),
-        status=s.status,
-        error=s.error,
-        attributes=dict(s.attributes),
-        events=list(s.events),
+        s.state.trace_id,
+        s.span_id,
+        s.parent_id,
+        s.name,
+        s.kind,
+        s.start_us,
+        round(s.elapsed_ms, 3),
+        s.status,
+        s.error,
+        s.attributes,
+        s.events,
     )
 
 

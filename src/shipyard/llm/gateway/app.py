@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import json
 import logging
 import random
 import time
@@ -40,6 +39,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from shipyard.core import fastjson
 from shipyard.core.errors import InvalidInput, NotFound, ShipyardError
 from shipyard.llm.config import GatewayConfig
 from shipyard.llm.gateway import openai_wire as wire
@@ -349,7 +349,7 @@ def _error(exc: BaseException, status: int | None = None) -> Response:
 
 
 def _json(status: int, body: object, headers: Mapping[str, str] | None = None) -> Response:
-    return Response(json.dumps(body).encode(), status_code=status, headers=headers, media_type=JSON)
+    return Response(fastjson.dumps(body), status_code=status, headers=headers, media_type=JSON)
 
 
 def _shipyard_headers(target: str, cache: str | None, trace_id: str | None) -> dict[str, str]:

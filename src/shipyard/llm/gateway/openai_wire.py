@@ -10,13 +10,13 @@ servers do, so newer clients keep working.
 from __future__ import annotations
 
 import base64
-import json
 import sys
 from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from shipyard.core import fastjson
 from shipyard.core.errors import InvalidInput
 from shipyard.llm.gateway.errors import WireError
 from shipyard.llm.types import SAMPLING_PARAMS, LLMRequest, LLMResponse, Message
@@ -42,7 +42,7 @@ def load_json(body: bytes) -> dict[str, Any]:
     if not body:
         raise WireError("the request body is empty; send a JSON object", code="invalid_json")
     try:
-        data = json.loads(body)
+        data = fastjson.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise WireError(
             f"the request body is not valid JSON ({exc}); send a JSON object",

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import threading
 from collections.abc import Iterator, Mapping
@@ -26,6 +25,7 @@ from typing import Any, Literal
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from shipyard.core import fastjson
 from shipyard.llm.gateway.errors import error_payload
 from shipyard.llm.gateway.openai_wire import shipyard_info
 from shipyard.llm.types import ResponseStream
@@ -37,7 +37,7 @@ SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
 
 def _dumps(value: object) -> str:
-    return json.dumps(value, separators=(",", ":"))
+    return fastjson.dumps_text(value)
 
 
 class ChunkFrames:

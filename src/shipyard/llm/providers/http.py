@@ -10,7 +10,6 @@ error message but never the API key, and show a base URL only through
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping
@@ -18,6 +17,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from shipyard.core import fastjson
 from shipyard.core.errors import InvalidInput, ProviderError
 from shipyard.llm.providers.transport import (
     HttpClient,
@@ -201,7 +201,7 @@ def iter_sse(lines: Iterator[str]) -> Iterator[tuple[str, str]]:
 
 def load_json(provider: str, data: str) -> Any:
     try:
-        return json.loads(data)
+        return fastjson.loads(data)
     except ValueError as exc:
         raise ProviderError(
             f"{provider} sent a malformed event: {data[:200]!r}",
@@ -234,7 +234,7 @@ class ChunkStream:
 
 def encode(body: Mapping[str, Any]) -> bytes:
     """A request body as compact UTF-8 JSON."""
-    return json.dumps(body, separators=(",", ":")).encode()
+    return fastjson.dumps(body)
 
 
 def post_json(
@@ -259,7 +259,7 @@ def post_json(
     if response.status_code >= 400:
         raise status_error(response)
     try:
-        data = response.json()
+        data = fastjson.loads(response.content)
     except (ValueError, UnicodeDecodeError):
         raise ProviderError(
             f"{provider} at {safe_url(base_url)} answered with a body that is not JSON: "

@@ -16,12 +16,12 @@ streaming nests under it too.
 
 from __future__ import annotations
 
-import json
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
+from shipyard.core import fastjson
 from shipyard.llm.stages.base import Call, Next
 from shipyard.llm.types import Chunk, LLMRequest, LLMResponse, Outcome, ResponseStream
 from shipyard.tracing import Span, genai, no_tracing, start_span, use_span
@@ -166,9 +166,9 @@ def _input_messages(request: LLMRequest) -> str:
         messages = [_text_message(m.role, m.content) for m in request.messages]
     else:
         messages = [_text_message("user", request.prompt or "")]
-    return json.dumps(messages, ensure_ascii=False)
+    return fastjson.dumps_text(messages)
 
 
 def _output_messages(response: LLMResponse) -> str:
     message = _text_message("assistant", response.text, finish_reason=response.finish_reason)
-    return json.dumps([message], ensure_ascii=False)
+    return fastjson.dumps_text([message])

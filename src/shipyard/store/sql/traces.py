@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, String, Table, delete, select, update
 
+from shipyard.core import fastjson
 from shipyard.core.errors import InvalidInput, NotFound
 from shipyard.store.database import Database
 from shipyard.store.tables import llm_calls
@@ -344,8 +345,8 @@ def _insert_sql(table: str, columns: tuple[str, ...], paramstyle: str) -> str:
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
 
 
-_json = json.JSONEncoder(separators=(",", ":"), default=str, ensure_ascii=False).encode
-"""Compact JSON; one encoder for every row (``json.dumps`` builds one per call)."""
+_json = fastjson.dumps_text
+"""Compact JSON, non-ASCII as is, anything else as ``str(value)``."""
 
 
 def _fit(table: Table, row: dict[str, Any]) -> dict[str, Any]:
