@@ -199,3 +199,43 @@ def test_a_base_url_without_a_host_is_refused() -> None:
         HttpClient("ftp://x", {})
     with pytest.raises(ValueError):
         HttpClient("http:///v1", {})
+
+
+def test_a_plain_proxy_gets_the_authority_as_a_url_has_it(
+    server: str, make: Callable[..., HttpClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default port left out, an IPv6 literal in brackets: in the URL and in ``host``."""
+    monkeypatch.setenv("http_proxy", server)
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    make("http://upstream.invalid/v1").post("/chat", b"{}", timeout=5)
+    make("http://[fd00::1]:8000/v1").post("/chat", b"{}", timeout=5)
+    seen = _Handler.seen
+    assert [s["path"] for s in seen] == [
+        "http://upstream.invalid/v1/chat",
+        "http://[fd00::1]:8000/v1/chat",
+    ]
+    hosts = [s["headers"]["host"] for s in seen]  # type: ignore[index]
+    assert hosts == ["upstream.invalid", "[fd00::1]:8000"]
+
+
+def test_threads_share_the_pool_one_connection_per_thread_at_a_time(
+    server: str, make: Callable[..., HttpClient]
+) -> None:
+    client = make(f"{server}/v1")
+    statuses: list[int] = []
+
+    def work() -> None:
+        for _ in range(20):
+            statuses.append(client.post("/chat", b"{}", timeout=5).status_code)
+            reply = client.open("/stream", b"{}", timeout=5)
+            assert list(reply.iter_lines()) == ["data: 0", "", "data: 1", "", "data: 2", ""]
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert statuses == [200] * 120
+    assert 1 <= len(client._idle) <= 6
+    assert len({s["peer"] for s in _Handler.seen}) <= 6
