@@ -68,6 +68,8 @@ def run_gateway(
             "log_level": "warning",
             "access_log": False,
             "server_header": False,
+            # the gateway never looks at client addresses: no X-Forwarded-For rewriting per request
+            "proxy_headers": False,
             "lifespan": "on",
             "timeout_graceful_shutdown": 10,
             **fast_server_options(),

@@ -33,7 +33,10 @@ class Workers(Executor):
         self.max_threads = max_threads
         self.name = name
         self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
-        self._idle = threading.Semaphore(0)
+        self._idle = 0
+        """Threads waiting for work that no queued item has claimed yet, counted under
+        ``_lock`` (a ``threading.Semaphore`` is Python code around a condition: more than
+        twice the CPU, and it showed in profiles of the gateway under load)."""
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self._closed = False
@@ -66,9 +69,10 @@ class Workers(Executor):
         if self._closed:
             raise RuntimeError("cannot run work after shutdown")
         self._queue.put(item)
-        if self._idle.acquire(blocking=False):
-            return  # a thread is waiting and takes it
         with self._lock:
+            if self._idle:
+                self._idle -= 1
+                return  # a thread is waiting and takes it
             if len(self._threads) < self.max_threads and not self._closed:
                 thread = threading.Thread(
                     target=self._work, name=f"{self.name}_{len(self._threads)}", daemon=True
@@ -97,7 +101,8 @@ class Workers(Executor):
                 else:
                     _resolve(loop, future, result, None)
             del item, function, args, loop, future  # do not hold the last call's objects
-            self._idle.release()
+            with self._lock:
+                self._idle += 1
 
 
 def _resolve(loop: Any, future: Any, result: Any, exc: BaseException | None) -> None:
