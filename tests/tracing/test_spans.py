@@ -6,6 +6,7 @@ import asyncio
 import contextvars
 import re
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -74,6 +75,21 @@ def test_two_blocks_after_each_other_are_two_traces() -> None:
         pass
     assert a.trace_id != b.trace_id
     assert b.parent_id is None
+
+
+def test_trace_ids_start_with_the_time_so_the_stores_indexes_append() -> None:
+    before = time.time_ns() // 1_000_000
+    ids = []
+    for _ in range(200):
+        with trace("t") as t:
+            pass
+        ids.append(t.trace_id)
+    after = time.time_ns() // 1_000_000
+    assert all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids) and len(set(ids)) == len(ids)
+    stamps = [int(i[:12], 16) for i in ids]
+    assert before <= stamps[0] and stamps == sorted(stamps) and stamps[-1] <= after
+    # the 80 bits after the time are random: ids of one millisecond differ there
+    assert len({i[12:] for i in ids}) == len(ids)
 
 
 def test_an_exception_marks_the_span_and_its_parents_and_goes_on() -> None:
