@@ -45,3 +45,19 @@ def test_closing_early_completes_with_what_was_sent() -> None:
     assert stream.response is not None
     assert stream.response.text == "one "
     assert stream.response.finish_reason == "cancelled"
+
+
+def test_evolve_copies_with_changes_and_refuses_unknown_fields() -> None:
+    from dataclasses import FrozenInstanceError, replace
+
+    from shipyard.llm.types import Usage
+
+    original = LLMResponse(model="echo/echo", text="hi", usage=Usage(3, 4), raw={"id": "x"})
+    changed = original.evolve(trace_id="t1", latency_ms=2.5)
+    assert changed == replace(original, trace_id="t1", latency_ms=2.5)
+    assert changed is not original and original.trace_id is None and original.latency_ms == 0.0
+    assert changed.raw is original.raw and changed.usage is original.usage  # shallow, as replace
+    with pytest.raises(FrozenInstanceError):
+        changed.text = "no"  # type: ignore[misc]
+    with pytest.raises(TypeError, match="no field 'colour'"):
+        original.evolve(colour="red")

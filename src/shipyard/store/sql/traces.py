@@ -66,7 +66,7 @@ class SqlTraces:
                 incoming[t.trace_id] = t if seen is None else _combined(seen, t)
             new_traces = [t for t in incoming.values() if t.trace_id not in stored]
             if new_traces:
-                _insert_many(conn, _traces, [_trace_row(t) for t in new_traces])
+                _insert_many(conn, _traces, [_trace_values_of(t) for t in new_traces])
             new_spans = [_span_row(s) for s in spans if s.trace_id not in stored]
             new_calls = [_call_row(c) for c in calls if c.trace_id not in stored]
             if stored:  # halves of traces already stored: group once, not per trace
@@ -282,7 +282,7 @@ def _merge(
     t: TraceRecord,
     spans: Sequence[SpanRecord],
     calls: Sequence[LLMCallRecord],
-) -> tuple[builtins.list[dict[str, Any]], builtins.list[dict[str, Any]]]:
+) -> tuple[builtins.list[tuple[Any, ...]], builtins.list[tuple[Any, ...]]]:
     """The rows of ``t`` not stored yet, with its stored trace row updated to cover both halves.
 
     ``spans`` and ``calls`` are those of ``t``'s trace in this batch.
@@ -326,8 +326,8 @@ def _combined(a: TraceRecord, b: TraceRecord) -> TraceRecord:
     )
 
 
-def _insert_many(conn: Connection, table: Table, rows: builtins.list[dict[str, Any]]) -> None:
-    """``INSERT`` the rows with the driver's own ``executemany`` of tuples.
+def _insert_many(conn: Connection, table: Table, rows: builtins.list[tuple[Any, ...]]) -> None:
+    """``INSERT`` the rows (tuples in ``_COLUMNS`` order) with the driver's own ``executemany``.
 
     The recorder's thread writes every call's rows while the gateway serves;
     SQLAlchemy's insert of dicts (compiling, per-value bind processing) costs
@@ -336,7 +336,7 @@ def _insert_many(conn: Connection, table: Table, rows: builtins.list[dict[str, A
     """
     columns = _COLUMNS[table.name]
     sql = _insert_sql(table.name, columns, conn.dialect.paramstyle)
-    conn.exec_driver_sql(sql, list(map(_GETTERS[table.name], rows)))
+    conn.exec_driver_sql(sql, rows)
 
 
 @functools.cache
@@ -349,18 +349,22 @@ _json = fastjson.dumps_text
 """Compact JSON, non-ASCII as is, anything else as ``str(value)``."""
 
 
-def _fit(table: Table, row: dict[str, Any]) -> dict[str, Any]:
+def _fit_values(table: Table, values: tuple[Any, ...]) -> tuple[Any, ...]:
     """Cut text to its column's length (PostgreSQL refuses longer values; SQLite keeps them).
 
     Model names, projects and error types come from requests and have no limit
     of their own; one over-long value must not lose the batch it is in. Ids are
     left alone: a wrong id fails its own trace (the recorder retries the others).
+    ``values`` are in ``_COLUMNS`` order; they are copied only when something is cut.
     """
-    for name, limit in _LIMITS[table.name]:
-        value = row.get(name)
+    for i, limit in _LIMITS_AT[table.name]:
+        value = values[i]
         if isinstance(value, str) and len(value) > limit:
-            row[name] = value[:limit]
-    return row
+            return tuple(
+                v[:n] if isinstance(v, str) and n and len(v) > n else v
+                for v, n in zip(values, _LIMIT_OF[table.name], strict=True)
+            )
+    return values
 
 
 def _limits(table: Table) -> builtins.list[tuple[str, int]]:
@@ -377,44 +381,65 @@ _COLUMNS = {
     t.name: tuple(c.name for c in t.columns if not (c.primary_key and c.autoincrement is True))
     for t in (_traces, _spans, llm_calls)
 }
-_SPAN_LIMITS = dict(_LIMITS[_spans.name])
-_SPAN_NAME, _SPAN_KIND, _SPAN_STATUS = (_SPAN_LIMITS[c] for c in ("name", "kind", "status"))
-assert len(_SPAN_LIMITS) == 3, "a new limited span column: cut it in _span_row"
-_GETTERS = {name: operator.itemgetter(*columns) for name, columns in _COLUMNS.items()}
+_LIMIT_OF = {
+    name: tuple(dict(_LIMITS[name]).get(c, 0) for c in columns)
+    for name, columns in _COLUMNS.items()
+}
+"""Per column in ``_COLUMNS`` order: its length limit, 0 for none."""
+_LIMITS_AT = {
+    name: [(i, n) for i, n in enumerate(limits) if n] for name, limits in _LIMIT_OF.items()
+}
+_SPAN_NAME, _SPAN_KIND, _SPAN_STATUS = (
+    dict(_LIMITS[_spans.name])[c] for c in ("name", "kind", "status")
+)
+assert len(_LIMITS[_spans.name]) == 3, "a new limited span column: cut it in _span_row"
+assert _COLUMNS[_spans.name] == (
+    *("trace_id", "span_id", "parent_id", "name", "kind", "start_us", "duration_ms"),
+    *("status", "error", "attributes", "events"),
+), "the spans table changed: change _span_row to match"
+_trace_values = operator.attrgetter(*_COLUMNS[_traces.name])
+_call_values = operator.attrgetter(*_COLUMNS[llm_calls.name])
+"""A record's values in its table's column order (the records name their fields as the columns)."""
 
 
 def _trace_row(t: TraceRecord) -> dict[str, Any]:
-    row = {
-        **t.to_dict(),
-        "duration_ms": float(t.duration_ms),
-        "cost_usd": float(t.cost_usd),
-        "cache_hit": bool(t.cache_hit),
-    }
-    return _fit(_traces, row)
+    """The trace's values by column (an ``UPDATE``'s; ``_trace_values_of`` for an ``INSERT``)."""
+    return dict(zip(_COLUMNS[_traces.name], _trace_values_of(t), strict=True))
 
 
-def _span_row(s: SpanRecord) -> dict[str, Any]:
+def _trace_values_of(t: TraceRecord) -> tuple[Any, ...]:
+    values = list(_trace_values(t))
+    for i, kind in _TRACE_TYPES:  # sums of no calls are ints, any() of none False: as typed
+        values[i] = kind(values[i])
+    return _fit_values(_traces, tuple(values))
+
+
+_TRACE_TYPES = [
+    (_COLUMNS[_traces.name].index(name), kind)
+    for name, kind in (("duration_ms", float), ("cost_usd", float), ("cache_hit", bool))
+]
+
+
+def _span_row(s: SpanRecord) -> tuple[Any, ...]:
     # the most frequent row (several per call): its three limited columns cut inline
     name, kind, status = s.name, s.kind, s.status
-    return {
-        "trace_id": s.trace_id,
-        "span_id": s.span_id,
-        "parent_id": s.parent_id,
-        "name": name if len(name) <= _SPAN_NAME else name[:_SPAN_NAME],
-        "kind": kind if len(kind) <= _SPAN_KIND else kind[:_SPAN_KIND],
-        "start_us": s.start_us,
-        "duration_ms": float(s.duration_ms),
-        "status": status if len(status) <= _SPAN_STATUS else status[:_SPAN_STATUS],
-        "error": s.error,
-        "attributes": _json(s.attributes) if s.attributes else "{}",
-        "events": _json(s.events) if s.events else "[]",
-    }
+    return (
+        s.trace_id,
+        s.span_id,
+        s.parent_id,
+        name if len(name) <= _SPAN_NAME else name[:_SPAN_NAME],
+        kind if len(kind) <= _SPAN_KIND else kind[:_SPAN_KIND],
+        s.start_us,
+        float(s.duration_ms),
+        status if len(status) <= _SPAN_STATUS else status[:_SPAN_STATUS],
+        s.error,
+        _json(s.attributes) if s.attributes else "{}",
+        _json(s.events) if s.events else "[]",
+    )
 
 
-def _call_row(c: LLMCallRecord) -> dict[str, Any]:
-    row = c.to_dict()
-    row.pop("id")
-    return _fit(llm_calls, row)
+def _call_row(c: LLMCallRecord) -> tuple[Any, ...]:
+    return _fit_values(llm_calls, _call_values(c))
 
 
 def _trace(row: Any) -> TraceRecord:
