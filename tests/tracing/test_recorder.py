@@ -334,3 +334,27 @@ def test_the_settings_of_a_trace_are_read_once_while_nothing_changes(
     monkeypatch.delenv("SHIPYARD_HOME")
     assert recorder_module._settings_now().home == tmp_path / "elsewhere"  # type: ignore[union-attr]
     assert len(loads) == 5  # once per state of the environment (4), and the direct load
+
+
+def test_a_written_trace_is_freed_without_the_cyclic_collector() -> None:
+    import gc
+
+    with trace("warm-up"):  # opens the store: its metadata's cycles are not the traces'
+        pass
+    assert flush_traces(10)
+    gc.collect()
+    gc.disable()
+    try:
+        for i in range(50):
+            with trace(f"t{i}"), span("a"), span("b"):
+                pass
+        assert flush_traces(10)
+        # spans and their trace point at each other until written; then the trace lets go,
+        # so nothing of the 50 traces (150 spans, their dicts and lists) is left for gc
+        with trace("next"):  # the writer's next batch, should it still hold the last one
+            pass
+        assert flush_traces(10)
+        left = gc.collect()
+    finally:
+        gc.enable()
+    assert left < 50

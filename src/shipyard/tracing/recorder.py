@@ -143,6 +143,7 @@ class TraceRecorder:
                 with self._cond:
                     self._finished += len(batch)
                     self._cond.notify_all()
+            del batch  # not kept alive (up to batch_size traces) while waiting for the next
 
     def _next_batch(self) -> list[TraceState]:
         with self._cond:
@@ -172,6 +173,7 @@ class TraceRecorder:
         for state in batch:
             try:
                 rows = build_records(state)
+                state.release()
                 ws = state.workspace or self._workspace(state.settings, opened)
             except Exception as exc:
                 self.dropped += 1

@@ -98,6 +98,18 @@ class TraceState:
             self.open += 1
             return True
 
+    def release(self) -> None:
+        """Let go of the spans once the trace is written (the recorder calls it).
+
+        Each span points at its state and the state at its spans: a cycle, which
+        only the cyclic collector frees. Broken here, reference counting frees a
+        written trace at once, and the collector has twenty fewer objects a call
+        to go through (the gateway's collections were mostly traces).
+        """
+        with self._lock:
+            self.spans = []
+            self.root = None
+
     def _closed(self, span: Span) -> bool:
         """Add the ended ``span``; True when it was the trace's last open span."""
         with self._lock:
