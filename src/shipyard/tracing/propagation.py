@@ -13,8 +13,6 @@ merged into one trace there (see ``SqlTraces.record``).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from shipyard.tracing.span import _CURRENT, _NOT_RECORDED, _REMOTE
 
@@ -40,21 +38,27 @@ def parse_traceparent(header: str | None) -> tuple[str, str] | None:
     return trace_id, span_id
 
 
-@contextmanager
-def remote_parent(traceparent: str | None) -> Iterator[tuple[str, str] | None]:
+class remote_parent:  # lowercase: a function to callers; a class skips a generator's cost
     """Spans that start a new trace inside the block join the caller's trace instead.
 
     ``traceparent`` is the incoming header (``None`` or an invalid value: no
     effect). A root span opened here takes the caller's trace id and points at
     the caller's span as its parent; spans under an already open span are not
-    affected.
+    affected. ``with remote_parent(header) as parsed:`` gives the (trace id,
+    span id) it parsed, or ``None``.
     """
-    parsed = parse_traceparent(traceparent)
-    token = _REMOTE.set(parsed)
-    try:
-        yield parsed
-    finally:
-        _REMOTE.reset(token)
+
+    __slots__ = ("_parsed", "_token")
+
+    def __init__(self, traceparent: str | None) -> None:
+        self._parsed = parse_traceparent(traceparent)
+
+    def __enter__(self) -> tuple[str, str] | None:
+        self._token = _REMOTE.set(self._parsed)
+        return self._parsed
+
+    def __exit__(self, *exc: object) -> None:
+        _REMOTE.reset(self._token)
 
 
 def traceparent() -> str | None:

@@ -10,6 +10,7 @@ the call.
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -88,12 +89,23 @@ def target_attributes(target: TargetConfig) -> dict[str, Any]:
         genai.REQUEST_MODEL: target.model,
     }
     if target.base_url:
-        parts = urlsplit(target.base_url)
-        if parts.hostname:
-            attrs[genai.SERVER_ADDRESS] = parts.hostname
-        if parts.port:
-            attrs[SERVER_PORT] = parts.port
+        host, port = _server(target.base_url)
+        if host:
+            attrs[genai.SERVER_ADDRESS] = host
+        if port:
+            attrs[SERVER_PORT] = port
     return attrs
+
+
+@functools.lru_cache(maxsize=256)
+def _server(base_url: str) -> tuple[str | None, int | None]:
+    """Host and port of a target's URL, parsed once (every attempt span names them)."""
+    parts = urlsplit(base_url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return parts.hostname, port
 
 
 def note_skipped(target: TargetConfig, reason: str) -> None:
