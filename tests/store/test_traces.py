@@ -114,6 +114,19 @@ def test_record_get_and_idempotent_batches(store: SqlStore) -> None:
         store.traces.get("f" * 32)
 
 
+def test_a_batch_of_any_size_is_stored_whole_and_in_order(store: SqlStore) -> None:
+    # SQLite takes the rows many to a statement (48, 8, then 1 at a time): 61 traces are
+    # 122 spans (48 + 48 + 8 + 8 + 8 + 1 + 1) and 61 calls, every size and every remainder
+    traces = [_trace(i, span_count=2) for i in range(100, 161)]
+    _record(store, traces)
+    assert sorted(store.traces.list(TraceQuery(limit=100)), key=lambda t: t.trace_id) == traces
+    for t in (traces[0], traces[47], traces[48], traces[-1]):
+        record, spans = store.traces.get(t.trace_id)
+        assert record == t and spans == sorted(_spans(t), key=lambda s: s.start_us)
+    calls = store.traces.calls(CallQuery())
+    assert [(c.trace_id, c.cost_usd) for c in calls] == [(t.trace_id, t.cost_usd) for t in traces]
+
+
 def test_list_filters_newest_first(store: SqlStore) -> None:
     traces = [_trace(i) for i in range(6)]
     traces.append(_trace(6, status="error", name="rag-answer", cache_hit=False))

@@ -327,22 +327,42 @@ def _combined(a: TraceRecord, b: TraceRecord) -> TraceRecord:
 
 
 def _insert_many(conn: Connection, table: Table, rows: builtins.list[tuple[Any, ...]]) -> None:
-    """``INSERT`` the rows (tuples in ``_COLUMNS`` order) with the driver's own ``executemany``.
+    """``INSERT`` the rows (tuples in ``_COLUMNS`` order) with the driver's own statements.
 
     The recorder's thread writes every call's rows while the gateway serves;
     SQLAlchemy's insert of dicts (compiling, per-value bind processing) costs
     about twice as much CPU per row, which the serving threads wait for under
     the GIL. The columns are plain strings and numbers, so nothing is lost.
+
+    On SQLite the rows go many to a statement (``VALUES (...), (...), ...``):
+    ``executemany`` steps the statement once per row, and each step lets go of
+    the GIL and takes it back, handing the one CPU to a serving thread and
+    waiting for it again, thousands of times a second under load.
     """
     columns = _COLUMNS[table.name]
-    sql = _insert_sql(table.name, columns, conn.dialect.paramstyle)
-    conn.exec_driver_sql(sql, rows)
+    if conn.dialect.name != "sqlite":
+        conn.exec_driver_sql(_insert_sql(table.name, columns, conn.dialect.paramstyle, 1), rows)
+        return
+    start = 0
+    for size in _ROWS_PER_STATEMENT:
+        sql = _insert_sql(table.name, columns, "qmark", size)
+        while len(rows) - start >= size:
+            values = [v for row in rows[start : start + size] for v in row]
+            conn.exec_driver_sql(sql, tuple(values))
+            start += size
+
+
+_ROWS_PER_STATEMENT = (48, 8, 1)
+"""Rows per SQLite ``INSERT``, largest first: three statements (each prepared once and kept
+by the driver) cover any count; 48 rows of up to 18 columns stay under the 999 variables
+of SQLite before 3.32, which some systems' Pythons still link."""
 
 
 @functools.cache
-def _insert_sql(table: str, columns: tuple[str, ...], paramstyle: str) -> str:
+def _insert_sql(table: str, columns: tuple[str, ...], paramstyle: str, rows: int) -> str:
     mark = "?" if paramstyle == "qmark" else "%s"
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
+    one = f"({', '.join([mark] * len(columns))})"
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([one] * rows)}"
 
 
 _json = fastjson.dumps_text
@@ -397,6 +417,7 @@ assert _COLUMNS[_spans.name] == (
     *("trace_id", "span_id", "parent_id", "name", "kind", "start_us", "duration_ms"),
     *("status", "error", "attributes", "events"),
 ), "the spans table changed: change _span_row to match"
+assert _ROWS_PER_STATEMENT[0] * max(map(len, _COLUMNS.values())) <= 999, "fewer rows per INSERT"
 _trace_values = operator.attrgetter(*_COLUMNS[_traces.name])
 _call_values = operator.attrgetter(*_COLUMNS[llm_calls.name])
 """A record's values in its table's column order (the records name their fields as the columns)."""
