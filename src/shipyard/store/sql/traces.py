@@ -387,32 +387,26 @@ def _fit_values(table: Table, values: tuple[Any, ...]) -> tuple[Any, ...]:
     return values
 
 
-def _limits(table: Table) -> builtins.list[tuple[str, int]]:
-    return [
-        (c.name, c.type.length)
-        for c in table.columns
-        if isinstance(c.type, String) and c.type.length and c.name not in _IDS
-    ]
+def _limit(column: Any) -> int:
+    """A text column's length limit, 0 for none (ids too: see ``_fit_values``)."""
+    if isinstance(column.type, String) and column.type.length and column.name not in _IDS:
+        return int(column.type.length)
+    return 0
 
 
 _IDS = {"trace_id", "span_id", "parent_id"}
-_LIMITS = {t.name: _limits(t) for t in (_traces, _spans, llm_calls)}
-_COLUMNS = {
-    t.name: tuple(c.name for c in t.columns if not (c.primary_key and c.autoincrement is True))
+_INSERTED = {
+    t.name: [c for c in t.columns if not (c.primary_key and c.autoincrement is True)]
     for t in (_traces, _spans, llm_calls)
 }
-_LIMIT_OF = {
-    name: tuple(dict(_LIMITS[name]).get(c, 0) for c in columns)
-    for name, columns in _COLUMNS.items()
-}
+_COLUMNS = {name: tuple(c.name for c in columns) for name, columns in _INSERTED.items()}
+_LIMIT_OF = {name: tuple(map(_limit, columns)) for name, columns in _INSERTED.items()}
 """Per column in ``_COLUMNS`` order: its length limit, 0 for none."""
 _LIMITS_AT = {
     name: [(i, n) for i, n in enumerate(limits) if n] for name, limits in _LIMIT_OF.items()
 }
-_SPAN_NAME, _SPAN_KIND, _SPAN_STATUS = (
-    dict(_LIMITS[_spans.name])[c] for c in ("name", "kind", "status")
-)
-assert len(_LIMITS[_spans.name]) == 3, "a new limited span column: cut it in _span_row"
+_SPAN_NAME, _SPAN_KIND, _SPAN_STATUS = (_LIMIT_OF[_spans.name][i] for i in (3, 4, 7))
+assert len(_LIMITS_AT[_spans.name]) == 3, "a new limited span column: cut it in _span_row"
 assert _COLUMNS[_spans.name] == (
     *("trace_id", "span_id", "parent_id", "name", "kind", "start_us", "duration_ms"),
     *("status", "error", "attributes", "events"),
